@@ -1,0 +1,1 @@
+"""Mutation families and the registry that plans cases from them."""

@@ -1,0 +1,1 @@
+"""pytest adapter (being built): options, collection, fixtures, summary."""
