@@ -1,0 +1,1 @@
+"""Reports: terminal text, JSON and self-contained HTML."""

@@ -1,0 +1,289 @@
+"""Run one case: build its inputs, open its recording, call the agent, judge the outcome.
+
+A :class:`CorpusRun` holds what one corpus needs for a whole pytest session — the plan, the
+mutation context, the policy, the recorder, the original outcomes that later cases compare with —
+so per-case work is only the agent call and the checks.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from . import oracles
+from .corpus import Corpus
+from .invoke import AgentTimeout, OutputError, call_agent, describe_exception, normalise_output
+from .manifest import Expectation
+from .model import ORIGINAL_MUTATION, Case, Finding, Outcome, Sample
+from .mutations.plan import Selection, choose_samples, expectation_for, operators_for, plan_sample, shard_groups
+from .mutations.registry import MutationContext, Operator, get_operator
+
+if TYPE_CHECKING:
+    from .policy import Policy
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """Session-wide settings that shape how cases run (from the command line, ini and manifest)."""
+
+    record_mode: str = "none"
+    baseline: str | None = None  # None, "compare" or "update"
+    rootdir: Path | None = None
+    record_hint: str = "pytest --agent-corpus DIR --agent-record once"
+
+
+def instantiate(agent: Any) -> Any:
+    """One agent object per case: a class is instantiated, any other callable is used as is."""
+    return agent() if isinstance(agent, type) else agent
+
+
+@dataclass
+class CorpusRun:
+    """One corpus within one session: plans cases and runs them."""
+
+    corpus: Corpus
+    options: RunOptions = field(default_factory=RunOptions)
+    seed: int | None = None
+    _originals: dict[str, Outcome] = field(default_factory=dict, repr=False)
+
+    @property
+    def name(self) -> str:
+        """The corpus name."""
+        return self.corpus.name
+
+    @property
+    def effective_seed(self) -> int:
+        """The mutation seed: ``--agent-seed`` when given, else the manifest's ``seed:``."""
+        return self.corpus.manifest.seed if self.seed is None else self.seed
+
+    @cached_property
+    def policy(self) -> Policy:
+        """The corpus's policy, or the no-policy defaults (writes = POST/PUT/PATCH/DELETE)."""
+        from .policy import no_policy
+
+        return self.corpus.policy or no_policy()
+
+    @cached_property
+    def context(self) -> MutationContext:
+        """What mutation operators may know about this corpus."""
+        manifest = self.corpus.manifest
+        fields = None
+        options: dict[str, dict[str, Any]] = {}
+        for family, selection in (manifest.mutations or {}).items():
+            options[family] = {"fields": selection.fields, "operators": selection.operators}
+            if family == "missing" and selection.fields is not None:
+                fields = selection.fields
+        return MutationContext(
+            corpus=self.name,
+            samples=self.corpus.samples,
+            id_field=manifest.id,
+            input_schema=self.corpus.input_schema.schema if self.corpus.input_schema else None,
+            is_required=self.corpus.is_required,
+            fields=fields,
+            connector_reads=self.connector_reads,
+            options=options,
+        )
+
+    @cached_property
+    def recorder(self) -> Any:
+        """The cassette recorder for this corpus (interception installed once per process)."""
+        from .cassettes import CassetteSettings, Recorder
+
+        manifest = self.corpus.manifest
+        settings = CassetteSettings(
+            directory=manifest.cassettes or manifest.root / "cassettes",
+            mode=self.options.record_mode,
+            match_ignore=manifest.match_ignore,
+            secrets=manifest.secrets,
+            record_hint=self.options.record_hint,
+        )
+        return Recorder(settings)
+
+    # --- planning ---------------------------------------------------------------------------
+
+    def operators(self, keys: frozenset[str] | None) -> list[Operator]:
+        """The operators this run uses."""
+        return operators_for(self.context, self.corpus.manifest.mutations, keys)  # type: ignore[arg-type]
+
+    def plan(self, selection: Selection) -> list[Case]:
+        """Every case of the selection, grouped by sample, originals first."""
+        ops = self.operators(selection.mutations)
+        indices = list(range(len(self.corpus.samples)))
+        if selection.sample is not None:
+            indices = choose_samples(self.corpus.ids, selection.sample, self.effective_seed)
+        groups = [
+            plan_sample(self.name, self.corpus.ids[i], self.corpus.samples[i], ops, self.context,
+                        self.effective_seed)
+            for i in indices
+        ]
+        if selection.shard is not None:
+            index, count = selection.shard
+            groups = [groups[g] for g in shard_groups([len(g) for g in groups], index, count)]
+        return [case for group in groups for case in group]
+
+    def connector_reads(self, sample_id: str) -> Sequence[str]:
+        """Connector actions the original's recorded traffic reads (targets of connector faults)."""
+        if self.options.record_mode == "off":
+            return ()
+        from .cassettes import read_interactions
+
+        original = Case.make(self.name, sample_id, ORIGINAL_MUTATION, self.effective_seed)
+        path = self.recorder.path_for(original.id)
+        if not path.is_file():
+            return ()
+        reads: list[str] = []
+        for interaction in read_interactions(path):
+            if interaction.kind == "tool":
+                name = self.policy.action_for_tool(interaction.url)
+            else:
+                name = self.policy.action_for_request(interaction.method, interaction.url, interaction.request)
+            if not self.policy.is_write(name, interaction.method if interaction.kind == "http" else None):
+                if name not in reads:
+                    reads.append(name)
+        return reads
+
+    def expectation(self, case: Case) -> Expectation | None:
+        """The manifest's ``expect:`` entry for this case, if any."""
+        return expectation_for(case, self.corpus.manifest.expect)
+
+    def oracle_name(self, case: Case) -> str:
+        """The oracle that judges this case: ``expect:`` override, else the operator's default."""
+        expectation = self.expectation(case)
+        if expectation is not None and expectation.oracle:
+            return expectation.oracle
+        if case.mutation.is_original:
+            return "safe"
+        op = get_operator(case.mutation.family, case.mutation.operator)
+        return op.oracle(self.corpus.sample(case.sample_id), case.mutation.target, self.context)
+
+    def needs_original(self, case: Case) -> bool:
+        """Whether judging this case needs the original's outcome."""
+        return oracles.get_oracle(self.oracle_name(case)).needs_original
+
+    def inputs(self, case: Case) -> list[Sample]:
+        """The inputs to deliver, in order (materialised now, never stored on the case)."""
+        sample = self.corpus.sample(case.sample_id)
+        if case.mutation.is_original:
+            return [sample]
+        op = get_operator(case.mutation.family, case.mutation.operator)
+        return op.apply(sample, case.mutation.target, random.Random(case.seed), self.context)
+
+    # --- running ----------------------------------------------------------------------------
+
+    def original_outcome(self, case: Case, agent: Any) -> Outcome:
+        """The original's outcome for ``case``'s sample, run once per sample per process."""
+        key = case.sample_key
+        cached = self._originals.get(key)
+        if cached is None:
+            original = Case.make(self.name, case.sample_id, ORIGINAL_MUTATION, self.effective_seed)
+            cached = self.run(original, agent, read_only=True)
+        return cached
+
+    def _recording(self, case: Case, read_only: bool) -> AbstractContextManager[Any]:
+        from .cassettes import FaultSpec
+
+        fault = None
+        if case.mutation.family == "connector_fault":
+            action = case.mutation.target
+            policy = self.policy
+
+            def applies(method: str, url: str, body: Any) -> bool:
+                if method.upper() == "CALL":
+                    return policy.action_for_tool(url) == action
+                return policy.action_for_request(method, url, body) == action
+
+            fault = FaultSpec(operator=case.mutation.operator, action=action, applies=applies)
+        if self.options.record_mode == "off" and not fault:
+            return nullcontext(None)
+        recording: AbstractContextManager[Any] = self.recorder.open(
+            case_id=case.id, fault=fault, read_only=read_only
+        )
+        return recording
+
+    def run(self, case: Case, agent: Any, *, read_only: bool = False) -> Outcome:
+        """Run ``case`` with ``agent`` (a class is instantiated once for the case) and judge it."""
+        outcome = Outcome(case=case)
+        expectation = self.expectation(case)
+        outcome.xfail = expectation.xfail if expectation else None
+        outcome.oracle = self.oracle_name(case)
+        try:
+            inputs = self.inputs(case)
+        except Exception as exc:  # a broken operator is a harness problem, reported on the case
+            outcome.findings.append(Finding("harness", f"mutation {case.mutation} failed: {exc!r}",
+                                            evidence="a mutation operator raised; report it with the case id"))
+            return outcome
+        outcome.inputs = inputs
+        if not case.mutation.is_original:
+            from .mutations.diff import input_diff
+
+            outcome.input_diff = input_diff(self.corpus.sample(case.sample_id), inputs[-1])
+        runner = instantiate(agent)
+        state = random.getstate()
+        random.seed(case.seed)
+        started = time.perf_counter()
+        recording_findings: list[Finding] = []
+        try:
+            with self._recording(case, read_only) as recording:
+                agent_ok = self._deliver(outcome, runner, recording)
+                if recording is not None:
+                    recording.finish(agent_ok=agent_ok)
+            if recording is not None:
+                outcome.traffic = list(recording.interactions)
+                recording_findings = list(recording.findings)
+        finally:
+            random.setstate(state)
+            outcome.duration_s = time.perf_counter() - started
+        self._judge(outcome, recording_findings, traffic_recorded=recording is not None)
+        if case.mutation.is_original:
+            self._originals[case.sample_key] = outcome
+        return outcome
+
+    def _deliver(self, outcome: Outcome, agent: Callable[[Any], Any], recording: Any) -> bool:
+        timeout = self.corpus.manifest.timeout
+        for index, payload in enumerate(outcome.inputs):
+            if recording is not None:
+                recording.delivery = index
+            try:
+                outcome.outputs.append(normalise_output(call_agent(agent, payload, timeout)))
+            except AgentTimeout:
+                outcome.timed_out = True
+                return False
+            except OutputError as exc:
+                outcome.findings.append(Finding("safe", str(exc), expected="a dict, pydantic model, dataclass "
+                                                "or JSON string", got="unusable output"))
+                return False
+            except Exception as exc:
+                outcome.error = describe_exception(exc, index)
+                return False
+        return True
+
+    def _judge(self, outcome: Outcome, recording_findings: list[Finding], *, traffic_recorded: bool) -> None:
+        from .policy import build_timeline, check_policy
+
+        manifest = self.corpus.manifest
+        outcome.actions = build_timeline(outcome.outputs, outcome.traffic, actions_pointer=manifest.actions,
+                                         policy=self.policy)
+        ctx = oracles.OracleContext(outcome=outcome, corpus=self.corpus, policy=self.policy,
+                                    original_outcome=lambda: self._originals_or_fail(outcome.case))
+        findings = list(recording_findings)
+        findings += oracles.safety_findings(ctx)
+        has_traffic = traffic_recorded and bool(outcome.traffic)
+        findings += check_policy(outcome.actions, self.policy, traffic_recorded=has_traffic)
+        completed = outcome.error is None and not outcome.timed_out and len(outcome.outputs) == len(outcome.inputs)
+        if completed:
+            findings += oracles.get_oracle(outcome.oracle).check(ctx)
+            if outcome.case.mutation.family == "connector_fault":
+                findings += oracles.writes_after_fault(ctx)
+        outcome.findings.extend(findings)
+
+    def _originals_or_fail(self, case: Case) -> Outcome:
+        outcome = self._originals.get(case.sample_key)
+        if outcome is None:
+            raise oracles.OriginalFailed(f"the original of {case.sample_key} has not run")
+        return outcome
