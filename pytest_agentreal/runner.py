@@ -186,10 +186,10 @@ class CorpusRun:
         return cached
 
     def _recording(self, case: Case, read_only: bool) -> AbstractContextManager[Any]:
-        from .cassettes import FaultSpec
-
         fault = None
         if case.mutation.family == "connector_fault":
+            from .cassettes import FaultSpec
+
             action = case.mutation.target
             policy = self.policy
 
@@ -264,7 +264,7 @@ class CorpusRun:
         return True
 
     def _judge(self, outcome: Outcome, recording_findings: list[Finding], *, traffic_recorded: bool) -> None:
-        from .policy import build_timeline, check_policy
+        from .actions import build_timeline, check_policy
 
         manifest = self.corpus.manifest
         outcome.actions = build_timeline(outcome.outputs, outcome.traffic, actions_pointer=manifest.actions,
