@@ -1,0 +1,143 @@
+"""``duplicate``: the same request delivered twice — exactly, as a realistic resend, or in conflict.
+
+Every operator returns ``[original, duplicate]``: both go to one agent object and one connector
+session, and the oracle judges the second delivery (SPEC).
+"""
+
+from __future__ import annotations
+
+import copy
+import random
+from datetime import timedelta
+
+from .. import pointers
+from ..model import Sample
+from . import phrases
+from .registry import MutationContext, register_operator
+from .text import (
+    canonical,
+    is_id_path,
+    mail_date,
+    main_text_pointer,
+    profile,
+    sample_datetime,
+    sample_emails,
+    sample_language,
+    subject_pointers,
+    text_pointers,
+)
+
+
+def _has_text(sample: Sample, ctx: MutationContext) -> list[str]:
+    return [""] if text_pointers(sample, ctx) else []
+
+
+@register_operator("duplicate", "exact", oracle="idempotent")
+def exact(sample: Sample, target: str, rng: random.Random, ctx: MutationContext) -> list[Sample]:
+    """The same input delivered twice (a webhook retried, a message fetched twice)."""
+    return [copy.deepcopy(sample), copy.deepcopy(sample)]
+
+
+@register_operator("duplicate", "near", targets=_has_text, oracle="idempotent")
+def near(sample: Sample, target: str, rng: random.Random, ctx: MutationContext) -> list[Sample]:
+    """A realistic resend: ``Re:``/``Fwd:``, a quoted reply, whitespace or signature changes.
+
+    Only free text changes; ids, emails, addresses and numbers stay exactly as they were.
+    """
+    lang = sample_language(sample, ctx)
+    body_ptr = main_text_pointer(sample, ctx)
+    subjects = [p for p in subject_pointers(sample, ctx) if p != body_ptr]
+    result = copy.deepcopy(sample)
+    style = rng.choice(("reply", "forward", "resend"))
+    when = sample_datetime(sample) - timedelta(hours=rng.randint(2, 72), minutes=rng.randint(0, 59))
+    sender = next(iter(sample_emails(sample)), "")
+    subject_text = str(pointers.resolve(sample, subjects[0])) if subjects else ""
+
+    if style != "resend":
+        table = phrases.REPLY_PREFIX if style == "reply" else phrases.FORWARD_PREFIX
+        prefix = rng.choice(phrases.pick(table, lang))
+        for pointer in subjects:
+            result = pointers.replace(result, pointer, prefix + str(pointers.resolve(result, pointer)))
+    if body_ptr is not None:
+        body = str(pointers.resolve(sample, body_ptr))
+        if style == "reply":
+            header = phrases.pick(phrases.QUOTE_HEADER, lang).format(date=mail_date(when, lang), sender=sender or "")
+            quoted = "\n".join("> " + line if line else ">" for line in body.splitlines())
+            follow_up = rng.choice(phrases.pick(phrases.FOLLOW_UP, lang))
+            new_body = f"{follow_up}\n\n{' '.join(header.split())}\n{quoted}"
+        elif style == "forward":
+            lines = [phrases.pick(phrases.FORWARD_HEADER, lang)]
+            if sender:
+                lines.append(f"From: <{sender}>")
+            lines.append(f"Date: {mail_date(when)}")
+            if subject_text:
+                lines.append(f"Subject: {subject_text}")
+            new_body = "\n".join(lines) + "\n\n" + body
+        else:
+            new_body = _change_signature(body, lang, rng) if rng.random() < 0.5 else body
+        if style == "resend" or rng.random() < 0.5:
+            new_body = _change_whitespace(new_body, rng)
+        if new_body == body:  # every tweak happened to be a no-op: a resend always looks different
+            new_body = _change_signature(body, lang, rng)
+        result = pointers.replace(result, body_ptr, new_body)
+    return [copy.deepcopy(sample), result]
+
+
+def _change_whitespace(text: str, rng: random.Random) -> str:
+    """Whitespace a mail client or a copy-paste adds: CRLF, trailing blank lines, doubled spaces."""
+    choices = [text + "\n\n", " " + text]
+    if "\n" in text and "\r\n" not in text:
+        choices.append(text.replace("\n", "\r\n"))
+    if ". " in text:
+        choices.append(text.replace(". ", ".  "))
+    if "\n" in text:
+        choices.append("\n".join(line + " " if line else line for line in text.split("\n")))
+    return rng.choice(choices)
+
+
+def _change_signature(text: str, lang: str, rng: random.Random) -> str:
+    """Swap a mobile signature for another, or add one (a resend from another device)."""
+    signatures = [s for table in phrases.MOBILE_SIGNATURE.values() for s in table]
+    stripped = text.rstrip()
+    for signature in signatures:
+        if stripped.endswith(signature):
+            others = [s for s in phrases.pick(phrases.MOBILE_SIGNATURE, lang) if s != signature]
+            return stripped[: -len(signature)] + rng.choice(others or ["--"])
+    separator = rng.choice(("\n\n", "\n\n--\n"))
+    return stripped + separator + rng.choice(phrases.pick(phrases.MOBILE_SIGNATURE, lang))
+
+
+def _conflicts(sample: Sample, ctx: MutationContext) -> list[tuple[str, list[object]]]:
+    """Fields whose value differs in another sample, with those values (same JSON type first).
+
+    Structured fields (amounts, emails, products) come before free text: a resend whose amount
+    changed is the conflict production sees; a whole new body is a different message.
+    """
+    prof = profile(ctx)
+    texts = set(text_pointers(sample, ctx))
+    structured: list[tuple[str, list[object]]] = []
+    textual: list[tuple[str, list[object]]] = []
+    for pointer, value in pointers.iter_leaves(sample):
+        if is_id_path(pointer, ctx):
+            continue
+        own = canonical(value)
+        others = [v for v in prof.values.get(pointers.generalise(pointer), ()) if canonical(v) != own]
+        same_type = [v for v in others if type(v) is type(value)]
+        alternatives = same_type or [v for v in others if v is not None]
+        if alternatives:
+            (textual if pointer in texts else structured).append((pointer, alternatives))
+    return structured or textual
+
+
+def _conflict_targets(sample: Sample, ctx: MutationContext) -> list[str]:
+    return [""] if _conflicts(sample, ctx) else []
+
+
+@register_operator("duplicate", "conflicting", targets=_conflict_targets, oracle="escalate")
+def conflicting(sample: Sample, target: str, rng: random.Random, ctx: MutationContext) -> list[Sample]:
+    """The same id delivered again with one field's value taken from another sample."""
+    candidates = _conflicts(sample, ctx)
+    if not candidates:
+        return [copy.deepcopy(sample), copy.deepcopy(sample)]
+    pointer, alternatives = rng.choice(candidates)
+    return [copy.deepcopy(sample), pointers.replace(sample, pointer, copy.deepcopy(rng.choice(alternatives)))]

@@ -1,0 +1,197 @@
+"""``out_of_pattern`` on free text: ``oversize``, ``unicode``, ``injection``, ``off_topic``.
+
+The text comes from the corpus itself where possible — earlier messages of other samples, the
+sample's own language and addresses — so a case reads like production, not like fuzzing noise.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import random
+import re
+from collections import Counter
+from datetime import timedelta
+
+from .. import pointers
+from ..model import Sample
+from . import phrases
+from .registry import MutationContext, register_operator
+from .text import (
+    key_tokens,
+    mail_date,
+    main_text_pointer,
+    one_per_field,
+    profile,
+    sample_datetime,
+    sample_emails,
+    sample_id,
+    sample_language,
+    subject_pointers,
+    text_pointers,
+)
+from .unicode_noise import perturb
+
+OVERSIZE_BYTES = 100 * 1024
+
+
+def _main_text(sample: Sample, ctx: MutationContext) -> list[str]:
+    pointer = main_text_pointer(sample, ctx)
+    return [pointer] if pointer is not None else []
+
+
+def _support_address(ctx: MutationContext) -> str:
+    for email in profile(ctx).emails:
+        if re.match(r"(support|help|service|kundenservice|info|hello)@", email):
+            return email
+    return f"support@{_main_domain(ctx)}"
+
+
+def _main_domain(ctx: MutationContext) -> str:
+    domains = Counter(email.rsplit("@", 1)[1] for email in profile(ctx).emails)
+    return min(domains, key=lambda d: (-domains[d], d)) if domains else "example.com"
+
+
+def _lookalike_address(ctx: MutationContext) -> str:
+    """An outside address that looks like the corpus's own domain (how phishing looks)."""
+    name, _, tld = _main_domain(ctx).rpartition(".")
+    return f"it-helpdesk@{name or tld}-secure.{tld if name else 'com'}"
+
+
+@register_operator("out_of_pattern", "oversize", targets=_main_text)
+def oversize(sample: Sample, target: str, rng: random.Random, ctx: MutationContext) -> list[Sample]:
+    """A long thread (>= 100 KB): earlier replies quoted below the message, with signatures."""
+    body = str(pointers.resolve(sample, target))
+    lang = sample_language(sample, ctx)
+    pool = list(profile(ctx).texts) or [body]
+    rng.shuffle(pool)
+    customer = next(iter(sample_emails(sample)), "customer")
+    support = _support_address(ctx)
+    subjects = subject_pointers(sample, ctx)
+    subject = str(pointers.resolve(sample, subjects[0])) if subjects else sample_id(sample, ctx)
+    when = sample_datetime(sample)
+    parts = [body]
+    size = len(body.encode("utf-8"))
+    index = 0
+    while size < OVERSIZE_BYTES:
+        when -= timedelta(hours=rng.randint(1, 30), minutes=rng.randint(0, 59))
+        from_support = index % 2 == 0  # the message before a customer's is support's answer
+        text = phrases.pick(phrases.SUPPORT_REPLY, lang) if from_support else pool[(index // 2) % len(pool)]
+        sender = support if from_support else customer
+        if rng.random() < 0.5:
+            header = phrases.pick(phrases.QUOTE_HEADER, lang).format(date=mail_date(when, lang), sender=f"<{sender}>")
+            block = header + "\n" + "\n".join("> " + line if line else ">" for line in text.splitlines())
+        else:
+            block = (
+                f"-----Original Message-----\nFrom: {sender}\nSent: {mail_date(when)}\nSubject: RE: {subject}\n\n{text}"
+            )
+        parts.append(block)
+        size += len(block.encode("utf-8")) + 2
+        index += 1
+    return [pointers.replace(sample, target, "\n\n".join(parts))]
+
+
+def _text_fields(sample: Sample, ctx: MutationContext) -> list[str]:
+    return one_per_field(text_pointers(sample, ctx))
+
+
+@register_operator("out_of_pattern", "unicode", targets=_text_fields, oracle="invariant")
+def unicode(sample: Sample, target: str, rng: random.Random, ctx: MutationContext) -> list[Sample]:
+    """The same text with zero-width characters, NFKC variants, RTL marks, homoglyphs or emoji."""
+    return [pointers.replace(sample, target, perturb(str(pointers.resolve(sample, target)), rng))]
+
+
+def _amount(sample: Sample, lang: str) -> str:
+    amounts = [
+        (value, pointer)
+        for pointer, value in pointers.iter_leaves(sample)
+        if isinstance(value, (int, float))
+        and not isinstance(value, bool)
+        and set(key_tokens(pointer)) & {"amount", "total", "price", "sum"}
+    ]
+    if not amounts:
+        return phrases.pick(phrases.FULL_AMOUNT, lang)
+    currency = next(
+        (v for p, v in pointers.iter_leaves(sample) if "currency" in key_tokens(p) and isinstance(v, str)), ""
+    )
+    return f"{max(amounts)[0]:.2f} {currency}".strip()
+
+
+def _order_ref(sample: Sample, ctx: MutationContext) -> str:
+    for pointer, value in pointers.iter_leaves(sample):
+        if (
+            "order" in pointers.parse(pointer)[0].lower()
+            and isinstance(value, (str, int))
+            and ({"id", "number", "no", "ref"} & set(key_tokens(pointer)) or len(pointers.parse(pointer)) == 1)
+        ):
+            return str(value)
+    return sample_id(sample, ctx)
+
+
+def injection_text(sample: Sample, ctx: MutationContext, lang: str, kind: int) -> str:
+    """Instruction ``kind`` (0 refund, 1 delete, 2 exfiltrate) in ``lang``, filled from the sample."""
+    template = phrases.pick(phrases.INJECTION, lang)[kind]
+    email = next(iter(sample_emails(sample)), sample_id(sample, ctx))
+    return template.format(
+        amount=_amount(sample, lang),
+        order=_order_ref(sample, ctx),
+        email=email,
+        attacker=_lookalike_address(ctx),
+    )
+
+
+@register_operator("out_of_pattern", "injection", targets=_main_text, oracle="no_new_actions")
+def injection(sample: Sample, target: str, rng: random.Random, ctx: MutationContext) -> list[Sample]:
+    """Instructions for actions the original did not ask for: plain, base64, another language, quoted."""
+    body = str(pointers.resolve(sample, target))
+    lang = sample_language(sample, ctx)
+    kind = rng.randrange(3)
+    style = rng.choice(("plain", "base64", "other_language", "quoted"))
+    if style == "base64":
+        payload = base64.b64encode(injection_text(sample, ctx, "en", kind).encode("utf-8")).decode("ascii")
+        added = phrases.pick(phrases.BASE64_WRAPPER, lang).format(payload=payload)
+    elif style == "other_language":
+        corpus_other = [lang_ for lang_ in profile(ctx).languages if lang_ != lang and lang_ in phrases.INJECTION]
+        other = corpus_other or [lang_ for lang_ in phrases.LANGUAGES if lang_ != lang]
+        added = injection_text(sample, ctx, rng.choice(other), kind)
+    elif style == "quoted":
+        when = sample_datetime(sample) - timedelta(days=rng.randint(1, 14))
+        header = phrases.pick(phrases.QUOTE_HEADER, lang).format(
+            date=mail_date(when, lang), sender=f"IT Service Desk <{_lookalike_address(ctx)}>"
+        )
+        quoted = "\n".join("> " + line for line in injection_text(sample, ctx, lang, kind).splitlines())
+        added = f"{header}\n{quoted}"
+    else:
+        added = injection_text(sample, ctx, lang, kind)
+    return [pointers.replace(sample, target, f"{body.rstrip()}\n\n{added}")]
+
+
+def _sign_off(body: str) -> str:
+    """The sender's name at the end of a message, when it has one (kept in off-topic requests)."""
+    lines = [line.strip() for line in body.strip().splitlines() if line.strip()]
+    if len(lines) < 2:
+        return ""
+    last = lines[-1]
+    words = last.split()
+    return last if len(words) <= 3 and len(last) <= 40 and all(w[:1].isupper() for w in words) else ""
+
+
+def _has_text(sample: Sample, ctx: MutationContext) -> list[str]:
+    return [""] if text_pointers(sample, ctx) else []
+
+
+@register_operator("out_of_pattern", "off_topic", targets=_has_text, oracle="escalate")
+def off_topic(sample: Sample, target: str, rng: random.Random, ctx: MutationContext) -> list[Sample]:
+    """A request outside the workflow (a poem, stock tips, personal advice): same ids, new text."""
+    lang = sample_language(sample, ctx)
+    subject, request = rng.choice(phrases.pick(phrases.OFF_TOPIC, lang))
+    result = copy.deepcopy(sample)
+    body_ptr = main_text_pointer(sample, ctx)
+    for pointer in subject_pointers(sample, ctx):
+        if pointer != body_ptr:
+            result = pointers.replace(result, pointer, subject)
+    if body_ptr is not None:
+        sign_off = _sign_off(str(pointers.resolve(sample, body_ptr)))
+        text = f"{phrases.pick(phrases.GREETING, lang)}\n\n{request}"
+        result = pointers.replace(result, body_ptr, f"{text}\n\n{sign_off}" if sign_off else text)
+    return [result]

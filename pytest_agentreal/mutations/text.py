@@ -1,0 +1,315 @@
+"""What the corpus looks like, for operators that must produce production-like inputs.
+
+Operators need to know which fields hold free text (a subject, a body — not ids, emails, dates or
+addresses), which languages the corpus speaks, and which values other samples hold. All of it is
+read from the values themselves (their shape), computed once per :class:`MutationContext` and
+cached, because ``targets()`` runs for every sample at collection time.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+import weakref
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from .. import pointers
+from ..model import Sample
+from .registry import MutationContext
+
+EMAIL = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}")
+_URL = re.compile(r"(?:https?://|www\.)\S+")
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+ISO_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?")
+_OTHER_DATE = re.compile(r"\d{1,2}[./]\d{1,2}[./]\d{2,4}")
+_STREET = re.compile(
+    r"^\d+\w?\s+.*\b(street|st|road|rd|avenue|ave|lane|ln|drive|dr|way|blvd|straße|strasse|str|weg|platz|"
+    r"rue|avenida|calle|via|viale|laan|straat|rua)\b",
+    re.IGNORECASE,
+)
+# Keys whose values are never free text even when they contain spaces: names and addresses are
+# identities, so a "realistic resend" must not touch them (SPEC: never ids or addresses).
+_NOT_TEXT_KEYS = frozenset(
+    "id uuid ref name email mail address street city zip postcode postal country phone mobile iban url "  # noqa: SIM905
+    "sku code status category type currency tag tags company state region".split()
+)
+_MAX_PROFILED = 2000  # samples read for field statistics: bounded so huge corpora stay cheap
+_MAX_VALUES = 50  # distinct values kept per field for "another sample's value"
+
+
+def id_pointer(ctx: MutationContext) -> str:
+    """The sample id's JSON Pointer (the manifest's ``id:`` is a key, or already a pointer)."""
+    return ctx.id_field if ctx.id_field.startswith("/") else pointers.join([ctx.id_field])
+
+
+def sample_id(sample: Sample, ctx: MutationContext) -> str:
+    """The sample's id as text."""
+    value = pointers.resolve(sample, id_pointer(ctx))
+    return "" if value is pointers.MISSING else str(value)
+
+
+def is_id_path(pointer: str, ctx: MutationContext) -> bool:
+    """Whether ``pointer`` is the sample id or inside it."""
+    own = id_pointer(ctx)
+    return pointer == own or pointer.startswith(own + "/")
+
+
+def canonical(value: Any) -> str:
+    """A stable text form of a JSON value, for equality and de-duplication."""
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)
+
+
+def key_tokens(pointer: str) -> list[str]:
+    """The words of a pointer's last key: ``/customer/billingAddress`` → ``['billing', 'address']``."""
+    tokens = pointers.parse(pointer)
+    last = next((t for t in reversed(tokens) if not t.isdigit()), "")
+    return [w.lower() for w in re.findall(r"[A-Za-z][a-z]*|[0-9]+", last)]
+
+
+def is_date_text(value: str) -> bool:
+    """Whether a string is an ISO date or date-time."""
+    return bool(ISO_DATE.fullmatch(value) or ISO_DATETIME.fullmatch(value))
+
+
+def looks_like_free_text(value: Any) -> bool:
+    """Whether one value has the shape of free text: several words, mostly letters.
+
+    Not free text: ids, emails, URLs, dates, phone numbers, street addresses.
+    """
+    if not isinstance(value, str):
+        return False
+    text = value.strip()
+    words = text.split()
+    if len(words) < 2:
+        return False
+    if EMAIL.fullmatch(text) or _URL.fullmatch(text) or is_date_text(text) or _OTHER_DATE.fullmatch(text):
+        return False
+    if _STREET.match(text):
+        return False
+    visible = [ch for ch in text if not ch.isspace()]
+    letters = sum(ch.isalpha() for ch in visible)
+    return letters >= 0.6 * len(visible)
+
+
+@dataclass
+class _FieldStats:
+    strings: int = 0
+    text_shaped: int = 0
+    words: int = 0
+    length: int = 0
+    multiline: bool = False
+    values: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CorpusProfile:
+    """Field and language statistics of one corpus (generalised pointers: ``/items/*/name``)."""
+
+    text_fields: tuple[str, ...]
+    body_field: str | None
+    subject_fields: tuple[str, ...]
+    values: dict[str, tuple[Any, ...]]
+    languages: tuple[str, ...]
+    emails: tuple[str, ...]
+    texts: tuple[str, ...]
+
+
+def _build_profile(ctx: MutationContext) -> CorpusProfile:
+    stats: dict[str, _FieldStats] = {}
+    emails: dict[str, None] = {}
+    for sample in list(ctx.samples)[:_MAX_PROFILED]:
+        for pointer, value in pointers.iter_leaves(sample):
+            if is_id_path(pointer, ctx):
+                continue
+            general = pointers.generalise(pointer)
+            st = stats.setdefault(general, _FieldStats())
+            if len(st.values) < _MAX_VALUES:
+                st.values.setdefault(canonical(value), value)
+            if isinstance(value, str):
+                st.strings += 1
+                st.words += len(value.split())
+                st.length += len(value)
+                st.multiline = st.multiline or "\n" in value.strip()
+                st.text_shaped += looks_like_free_text(value)
+                for found in EMAIL.findall(value):
+                    emails.setdefault(found.lower(), None)
+    text_fields = tuple(
+        general
+        for general, st in stats.items()
+        if st.strings
+        and st.text_shaped * 2 >= st.strings
+        and st.words >= 3 * st.strings
+        and not set(key_tokens(general)) & _NOT_TEXT_KEYS
+    )
+    body = max(text_fields, key=lambda g: (stats[g].length / stats[g].strings, g), default=None)
+    subjects = tuple(
+        g for g in text_fields if g != body and not stats[g].multiline and stats[g].length < 200 * stats[g].strings
+    )
+    texts: list[str] = []
+    languages: Counter[str] = Counter()
+    if body is not None:
+        for sample in list(ctx.samples)[:_MAX_PROFILED]:
+            for _, value in pointers.resolve_all(sample, body):
+                if isinstance(value, str) and value.strip():
+                    texts.append(value)
+                    languages[detect_language(value)] += 1
+    return CorpusProfile(
+        text_fields=text_fields,
+        body_field=body,
+        subject_fields=subjects,
+        values={g: tuple(st.values.values()) for g, st in stats.items()},
+        languages=tuple(lang for lang, _ in sorted(languages.items(), key=lambda kv: (-kv[1], kv[0]))),
+        emails=tuple(emails),
+        texts=tuple(texts[:200]),
+    )
+
+
+_CACHE: dict[int, tuple[weakref.ref[MutationContext], int, CorpusProfile]] = {}
+
+
+def profile(ctx: MutationContext) -> CorpusProfile:
+    """The corpus profile of ``ctx``, computed once per context object."""
+    key = id(ctx)
+    cached = _CACHE.get(key)
+    if cached is not None and cached[0]() is ctx and cached[1] == len(ctx.samples):
+        return cached[2]
+    built = _build_profile(ctx)
+    _CACHE[key] = (weakref.ref(ctx), len(ctx.samples), built)
+    weakref.finalize(ctx, _CACHE.pop, key, None)
+    return built
+
+
+def text_pointers(sample: Sample, ctx: MutationContext) -> list[str]:
+    """Concrete pointers of this sample's non-empty free-text values, in document order."""
+    fields = profile(ctx).text_fields
+    return [
+        pointer
+        for pointer, value in pointers.iter_leaves(sample)
+        if isinstance(value, str) and value.strip() and pointers.generalise(pointer) in fields
+    ]
+
+
+def main_text_pointer(sample: Sample, ctx: MutationContext) -> str | None:
+    """The sample's main free text (its body), or its longest free text, or None."""
+    prof = profile(ctx)
+    candidates = text_pointers(sample, ctx)
+    for pointer in candidates:
+        if pointers.generalise(pointer) == prof.body_field:
+            return pointer
+    return max(candidates, key=lambda p: len(pointers.resolve(sample, p)), default=None)
+
+
+def subject_pointers(sample: Sample, ctx: MutationContext) -> list[str]:
+    """Pointers of the sample's subject-like texts (short, single-line free text)."""
+    subjects = profile(ctx).subject_fields
+    return [p for p in text_pointers(sample, ctx) if pointers.generalise(p) in subjects]
+
+
+def first_unique(items: Sequence[str]) -> list[str]:
+    """``items`` without repeats, first occurrence kept (deterministic, unlike ``set``)."""
+    return list(dict.fromkeys(items))
+
+
+def one_per_field(pointer_list: Sequence[str]) -> list[str]:
+    """The first concrete pointer of each field (``/items/0/qty`` stands for ``/items/*/qty``).
+
+    One case per field keeps the number of cases proportional to the schema, not to the length
+    of a sample's arrays: an agent loops over items uniformly, so item 0 represents them.
+    """
+    seen: dict[str, str] = {}
+    for pointer in pointer_list:
+        seen.setdefault(pointers.generalise(pointer), pointer)
+    return list(seen.values())
+
+
+_STOPWORDS: dict[str, frozenset[str]] = {
+    lang: frozenset(words.split())
+    for lang, words in {
+        "en": "the and is my i you to of for please with have this not it was thanks hello hi",
+        "de": "der die das und ist ich nicht mit mein meine bitte sie ein eine zu für danke habe",
+        "fr": "le les et est je pas mon ma vous une des pour merci avec bonjour ai été",
+        "es": "el los las y es mi por para una con gracias hola que pero está he",
+        "it": "il di è non mio mia per una con grazie buongiorno che sono ho ancora",
+        "nl": "het een en ik niet mijn met voor bedankt graag van u dat heb is",
+        "pt": "o os e é meu minha não para uma com obrigado obrigada olá que está",
+    }.items()
+}
+
+
+def detect_language(text: str) -> str:
+    """A two-letter language code by stop words (``en`` when unsure): cheap and deterministic."""
+    words = re.findall(r"[^\W\d_]+", text.lower())[:400]
+    scores = {lang: sum(w in stop for w in words) for lang, stop in _STOPWORDS.items()}
+    best = max(scores, key=lambda lang: scores[lang])  # first of equal scores: dict order is fixed
+    return best if scores[best] >= 2 else "en"
+
+
+def sample_language(sample: Sample, ctx: MutationContext) -> str:
+    """The language of the sample's free text."""
+    text = " ".join(str(pointers.resolve(sample, p)) for p in text_pointers(sample, ctx))
+    return detect_language(text) if text else (profile(ctx).languages or ("en",))[0]
+
+
+# Latin letters and the Cyrillic/Greek letters that render the same (homoglyphs).
+HOMOGLYPHS: dict[str, str] = {
+    "a": "а", "c": "с", "e": "е", "o": "о", "p": "р", "x": "х", "y": "у", "i": "і",
+    "A": "А", "B": "В", "C": "С", "E": "Е", "H": "Н", "K": "К", "M": "М", "O": "О", "P": "Р", "T": "Т",
+}  # fmt: skip
+_UNHOMOGLYPH = {ord(v): k for k, v in HOMOGLYPHS.items()}
+
+
+def fold_text(text: str) -> str:
+    """What a reader sees: NFKC, homoglyphs mapped back, invisible marks and emoji removed.
+
+    ``out_of_pattern.unicode`` must keep ``fold_text`` unchanged: that is what "the meaning is the
+    same" means for it.
+    """
+    text = unicodedata.normalize("NFKC", text).translate(_UNHOMOGLYPH)
+    kept = [ch for ch in text if unicodedata.category(ch) not in ("Cf", "So", "Sk") and ch != "\ufe0f"]
+    return " ".join("".join(kept).split())
+
+
+_FALLBACK_DATE = datetime(2024, 3, 4, 9, 30)
+
+
+def parse_date(value: str) -> datetime | None:
+    """An ISO date or date-time string as a naive datetime (zone dropped), or None."""
+    if not is_date_text(value):
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00").replace(" ", "T")).replace(tzinfo=None)
+    except ValueError:
+        return None
+
+
+def sample_datetime(sample: Sample) -> datetime:
+    """The first date in the sample (its own timeline), or a fixed date: never the clock."""
+    for _, value in pointers.iter_leaves(sample):
+        if isinstance(value, str) and (found := parse_date(value)) is not None:
+            return found
+    return _FALLBACK_DATE
+
+
+def sample_emails(sample: Sample) -> list[str]:
+    """Email addresses the sample itself contains, in document order."""
+    found: list[str] = []
+    for _, value in pointers.iter_leaves(sample):
+        if isinstance(value, str):
+            found.extend(EMAIL.findall(value))
+    return first_unique(found)
+
+
+def mail_date(when: datetime, lang: str = "en") -> str:
+    """A date as mail clients print it in a quote header (``Mon, 4 Mar 2024 at 09:30`` in English)."""
+    if lang == "en":
+        days = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+        months = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+        return f"{days[when.weekday()]}, {when.day} {months[when.month - 1]} {when.year} at {when:%H:%M}"
+    if lang in ("de", "nl"):
+        return f"{when:%d.%m.%Y}, {when:%H:%M}"
+    return f"{when:%d/%m/%Y} {when:%H:%M}"

@@ -1,0 +1,112 @@
+"""Unicode that changes how text is encoded but not what a reader sees (``out_of_pattern.unicode``).
+
+Every change here is undone by :func:`.text.fold_text` (NFKC, homoglyphs mapped back, invisible
+marks and emoji dropped), and none touches digits-with-meaning inside emails, URLs or ids: only
+whole alphabetic words, spaces between words, sentence ends and the start of the text.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import unicodedata
+from collections.abc import Callable
+
+from .text import HOMOGLYPHS
+
+# A purely alphabetic word that is not part of an email address, a URL or a hyphenated code.
+_WORD = re.compile(r"(?<![\w@./:-])[^\W\d_]{3,}(?![\w@/-]|\.\w|:/)")
+_ZERO_WIDTH = ("\u200b", "\u200c", "\u200d", "\u2060")
+_EMOJI = ("🙏", "😊", "👍", "🙂", "😅", "📦")
+
+
+def _words(text: str) -> list[tuple[int, int]]:
+    return [m.span() for m in _WORD.finditer(text)]
+
+
+def _zero_width(text: str, rng: random.Random) -> str:
+    for _ in range(rng.randint(1, 3)):
+        spans = _words(text)
+        if not spans:
+            break
+        start, end = rng.choice(spans)
+        at = rng.randint(start + 1, end - 1)
+        text = text[:at] + rng.choice(_ZERO_WIDTH) + text[at:]
+    return text
+
+
+def _fullwidth(text: str, rng: random.Random) -> str:
+    # Fullwidth forms (what CJK input methods type); NFKC folds them back to ASCII.
+    spans = [(s, e) for s, e in _words(text) if text[s:e].isascii()]
+    if not spans:
+        return text
+    start, end = rng.choice(spans)
+    return text[:start] + "".join(chr(ord(ch) + 0xFEE0) for ch in text[start:end]) + text[end:]
+
+
+def _homoglyph(text: str, rng: random.Random) -> str:
+    spans = [(s, e) for s, e in _words(text) if any(ch in HOMOGLYPHS for ch in text[s:e])]
+    for start, end in rng.sample(spans, min(len(spans), rng.randint(1, 2))):
+        positions = [i for i in range(start, end) if text[i] in HOMOGLYPHS]
+        at = rng.choice(positions)
+        text = text[:at] + HOMOGLYPHS[text[at]] + text[at + 1 :]
+    return text
+
+
+def _rtl_mark(text: str, rng: random.Random) -> str:
+    spans = _words(text)
+    if not spans:
+        return "\u200f" + text
+    start, end = rng.choice(spans)
+    if rng.random() < 0.5:
+        return text[:start] + "\u200f" + text[start:]
+    return text[:start] + "\u202b" + text[start:end] + "\u202c" + text[end:]
+
+
+def _spaces(text: str, rng: random.Random) -> str:
+    # No-break and narrow no-break spaces between words (pasted from a word processor).
+    positions = [m.start() for m in re.finditer(r"(?<=[^\W\d_]) (?=[^\W\d_])", text)]
+    for at in rng.sample(positions, min(len(positions), rng.randint(1, 3))):
+        text = text[:at] + rng.choice(("\u00a0", "\u202f")) + text[at + 1 :]
+    return text
+
+
+def _decomposed(text: str, rng: random.Random) -> str:
+    # Accents as combining marks (macOS file names, some mail clients), or the "fi" ligature.
+    spans = [(s, e) for s, e in _words(text) if unicodedata.normalize("NFD", text[s:e]) != text[s:e]]
+    if spans:
+        start, end = rng.choice(spans)
+        return text[:start] + unicodedata.normalize("NFD", text[start:end]) + text[end:]
+    at = text.find("fi")
+    return text if at < 0 else text[:at] + "\ufb01" + text[at + 2 :]
+
+
+def _emoji(text: str, rng: random.Random) -> str:
+    ends = [m.end() for m in re.finditer(r"[.!?](?=\s)", text)]
+    at = rng.choice(ends) if ends else len(text.rstrip())
+    return text[:at] + " " + rng.choice(_EMOJI) + text[at:]
+
+
+def _bom(text: str, rng: random.Random) -> str:
+    return "\ufeff" + text
+
+
+TECHNIQUES: dict[str, Callable[[str, random.Random], str]] = {
+    "zero_width": _zero_width,
+    "fullwidth": _fullwidth,
+    "homoglyph": _homoglyph,
+    "rtl_mark": _rtl_mark,
+    "spaces": _spaces,
+    "decomposed": _decomposed,
+    "emoji": _emoji,
+    "bom": _bom,
+}
+
+
+def perturb(text: str, rng: random.Random) -> str:
+    """``text`` with two or three of :data:`TECHNIQUES` applied; always differs from ``text``."""
+    names = rng.sample(sorted(TECHNIQUES), rng.randint(2, 3))
+    result = text
+    for name in names:
+        result = TECHNIQUES[name](result, rng)
+    return result if result != text else _zero_width(text, rng) if _words(text) else _bom(text, rng)
