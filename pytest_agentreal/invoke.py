@@ -63,9 +63,10 @@ def agent_frame(tb: Any) -> str:
     frames = traceback.extract_tb(tb)
     own = [f for f in frames
            if not f.filename.startswith(_PACKAGE_DIR) and not f.filename.startswith(_LIBRARY_DIRS)]
-    frame = (own or frames or [None])[-1]
-    if frame is None:
+    candidates = own or list(frames)
+    if not candidates:
         return ""
+    frame = candidates[-1]
     where = os.path.relpath(frame.filename) if not frame.filename.startswith("<") else frame.filename
     code = f": {frame.line.strip()}" if frame.line else ""
     return f"{where}:{frame.lineno} in {frame.name}{code}"

@@ -155,10 +155,7 @@ class Interaction:
 
 
 def _short_args(args: Any, limit: int = 80) -> str:
-    if isinstance(args, Mapping):
-        text = ", ".join(f"{k}={v!r}" for k, v in args.items())
-    else:
-        text = repr(args)
+    text = ", ".join(f"{k}={v!r}" for k, v in args.items()) if isinstance(args, Mapping) else repr(args)
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 

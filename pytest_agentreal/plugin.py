@@ -256,21 +256,24 @@ class CorpusFile(pytest.File):
         self.corpus_key = corpus_key
 
     def collect(self) -> Iterator[pytest.Item]:
-        session = self.config.pluginmanager.get_plugin(SESSION_PLUGIN).get()
+        holder = self.config.pluginmanager.get_plugin(SESSION_PLUGIN)
+        assert isinstance(holder, _LazySession)
+        session = holder.get()
         from .errors import ConfigError
 
         try:
             run, groups = session.plan_corpus(self.corpus_key)
         except ConfigError as exc:
             raise pytest.UsageError(str(exc)) from None
-        fixtureinfo = self.session._fixturemanager.getfixtureinfo(self, _case_test, None)
+        fixtureinfo = self.session._fixturemanager.getfixtureinfo(self, _case_test, None)  # type: ignore[arg-type]
+        # Fixture resolution is computed once per corpus file, not per case item (100k items).
+        sample_fixtureinfo = self.session._fixturemanager.getfixtureinfo(self, _sample_test, None)  # type: ignore[arg-type]
         granularity = session.settings.granularity
         for sample_id, cases in groups:
             if granularity == "sample":
                 handles = [CaseHandle(session, run, c) for c in cases]
                 yield SampleItem.from_parent(self, name=f"{run.name}/{sample_id}", callobj=_sample_test,
-                                             fixtureinfo=self.session._fixturemanager.getfixtureinfo(
-                                                 self, _sample_test, None),
+                                             fixtureinfo=sample_fixtureinfo,
                                              handles=handles, sample_key=f"{run.name}/{sample_id}")
                 continue
             for case in cases:

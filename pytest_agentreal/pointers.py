@@ -112,7 +112,7 @@ def exists(document: Any, pointer: str) -> bool:
 def matches(pattern: str, pointer: str) -> bool:
     """Whether a concrete ``pointer`` is matched by ``pattern`` (``*`` = any one token)."""
     want, got = parse(pattern), parse(pointer)
-    return len(want) == len(got) and all(w in ("*", g) for w, g in zip(want, got))
+    return len(want) == len(got) and all(w in ("*", g) for w, g in zip(want, got, strict=True))
 
 
 def _parent(document: Any, tokens: tuple[str, ...]) -> Any:

@@ -137,16 +137,9 @@ class CorpusRun:
         path = self.recorder.path_for(original.id)
         if not path.is_file():
             return ()
-        reads: list[str] = []
-        for interaction in read_interactions(path):
-            if interaction.kind == "tool":
-                name = self.policy.action_for_tool(interaction.url)
-            else:
-                name = self.policy.action_for_request(interaction.method, interaction.url, interaction.request)
-            if not self.policy.is_write(name, interaction.method if interaction.kind == "http" else None):
-                if name not in reads:
-                    reads.append(name)
-        return reads
+        from .actions import connector_actions
+
+        return connector_actions(read_interactions(path), self.policy, reads_only=True)
 
     def expectation(self, case: Case) -> Expectation | None:
         """The manifest's ``expect:`` entry for this case, if any."""

@@ -36,7 +36,7 @@ class CompiledSchema:
         self.source = str(source) if source is not None else None
         cls = validators.validator_for(schema, default=Draft202012Validator)
         try:
-            cls.check_schema(schema)
+            cls.check_schema(dict(schema))
         except SchemaError as exc:
             where = "/" + "/".join(str(p) for p in exc.path) if exc.path else "(root)"
             raise ConfigError(

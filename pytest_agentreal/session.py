@@ -18,8 +18,8 @@ from .oracles import OriginalFailed
 from .report.terminal import CorpusTally, family_of, format_failure, summary_lines
 from .runner import CorpusRun, RunOptions
 from .settings import (
-    Settings,
     SettingError,
+    Settings,
     parse_granularity,
     parse_min_pass,
     parse_positive,
@@ -101,6 +101,7 @@ class AgentSession:
         self._tallies: dict[str, CorpusTally] = {}
         self._failures: list[str] = []
         self._outcomes: list[Outcome] = []
+        self._rates: dict[str, tuple[int, int]] = {}
         self._cli_mutations = (
             parse_mutation_list(settings.mutations) if settings.mutations is not None else None
         )
@@ -173,9 +174,8 @@ class AgentSession:
     def plan_for_marker(self, folder: Path, mutations: str | Sequence[str] | None) -> tuple[CorpusRun, list[Case]]:
         """The run and cases for ``@pytest.mark.agent_corpus(folder, mutations=...)``."""
         run = self._add_corpus(folder.resolve())
-        if isinstance(mutations, (list, tuple)):
-            mutations = ",".join(mutations)
-        return run, run.plan(self._selection(run, mutations))
+        text = mutations if mutations is None or isinstance(mutations, str) else ",".join(mutations)
+        return run, run.plan(self._selection(run, text))
 
     # --- running ------------------------------------------------------------------------------
 
@@ -226,8 +226,11 @@ class AgentSession:
 
     def passes(self, outcomes: Sequence[Outcome]) -> bool:
         """Whether a (repeated) case passes: its pass rate reaches ``--agent-min-pass``."""
-        rate = sum(o.passed for o in outcomes) / len(outcomes)
-        return rate >= self.settings.min_pass - 1e-12
+        from .report.passk import CaseRate
+
+        first = outcomes[0].case
+        return CaseRate(first.id, first.corpus, len(outcomes), sum(o.passed for o in outcomes)).meets(
+            self.settings.min_pass)
 
     def raise_if_failed(self, outcomes: Sequence[Outcome]) -> None:
         """Raise :class:`CaseFailed` (the readable table) when the case did not pass."""
@@ -280,6 +283,7 @@ class AgentSession:
         """Count an item's cases for the terminal matrix (runs on the xdist controller too)."""
         for record in data.get("cases", []):
             corpus = record["id"].split("/", 1)[0]
+            self._rates[record["id"]] = (record.get("runs", 1), record.get("passes", int(record["kind"] == "passed")))
             tally = self._tallies.setdefault(corpus, CorpusTally())
             kind = record["kind"]
             if kind == "passed" and getattr(report, "outcome", "") == "failed" and len(data["cases"]) == 1:
@@ -310,19 +314,17 @@ class AgentSession:
         return lines
 
     def _passk_lines(self) -> list[str]:
-        counts: dict[str, list[tuple[int, int]]] = {}
-        for outcome_group in _group_outcomes(self._outcomes):
-            first = outcome_group[0]
-            counts.setdefault(first.case.corpus, []).append((len(outcome_group), sum(o.passed for o in outcome_group)))
+        from .report.passk import CaseRate, passk_table
+
+        by_corpus: dict[str, list[CaseRate]] = {}
+        for case_id, (runs, passes) in self._rates.items():
+            corpus = case_id.split("/", 1)[0]
+            by_corpus.setdefault(corpus, []).append(CaseRate(case_id, corpus, runs, passes))
         lines = []
-        try:
-            from .report.passk import pass_at_k, pass_hat_k
-        except ImportError:
-            return lines
-        k = self.settings.repeat
-        for corpus, pairs in counts.items():
-            lines.append(f"corpus {corpus}: pass^{k} = {pass_hat_k(pairs, k):.3f}, pass@{k} = {pass_at_k(pairs, k):.3f}"
-                         f" over {len(pairs)} case(s)")
+        for corpus, rates in by_corpus.items():
+            table = passk_table(corpus, rates)
+            cells = ", ".join(f"k={r.k}: pass^k {r.pass_hat_k:.3f} pass@k {r.pass_at_k:.3f}" for r in table.rows)
+            lines.append(f"corpus {corpus}: {table.cases} case(s) x {table.runs} runs; {cells}")
         return lines
 
     def header_lines(self) -> list[str]:

@@ -244,7 +244,8 @@ def test_duplicate_ids_name_both_rows(pytester: pytest.Pytester, make_corpus: Ma
 
 def test_empty_samples_file(pytester: pytest.Pytester, make_corpus: MakeCorpus) -> None:
     make_corpus(samples="")
-    _usage_error(pytester.runpytest("--agent-corpus", "corpus"), "*samples.jsonl: key 'samples': the samples file is empty*")
+    _usage_error(pytester.runpytest("--agent-corpus", "corpus"),
+                 "*samples.jsonl: key 'samples': the samples file is empty*")
 
 
 def test_unreadable_samples_line(pytester: pytest.Pytester, make_corpus: MakeCorpus) -> None:
