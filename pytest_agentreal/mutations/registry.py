@@ -132,9 +132,9 @@ def _ensure_loaded() -> None:
     if _plugins_loaded:
         return
     _plugins_loaded = True
-    from . import builtin  # noqa: F401  (registers the built-in families)
-
     from importlib.metadata import entry_points
+
+    from . import builtin  # noqa: F401  (registers the built-in families)
 
     for entry in entry_points(group="agentreal.mutations"):
         entry.load()
