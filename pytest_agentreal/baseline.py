@@ -76,6 +76,23 @@ def dump_json(value: Any) -> str:
     return json.dumps(json_value(value), sort_keys=True, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
 
 
+def write_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to a temporary file beside ``path``, then rename it into place.
+
+    A killed run never leaves half a file, and readers never see one.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+        os.chmod(tmp, 0o644)  # mkstemp creates 0600; these files are meant to be read and shared
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
 @dataclass(frozen=True, slots=True)
 class BaselineRecord:
     """One baseline file as read: the case it belongs to, its output, and its recorded verdict."""
@@ -133,16 +150,7 @@ class BaselineStore:
                 return path
         except (OSError, UnicodeDecodeError):
             pass
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # A temporary file in the same folder, then an atomic rename: a killed run never leaves half a file.
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-                handle.write(text)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_atomic(path, text)
         return path
 
     def load_record(self, case_id: str) -> BaselineRecord | None:
