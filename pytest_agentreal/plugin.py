@@ -171,6 +171,16 @@ class _LazySession:
         if self._session is not None:
             self._session.finish(is_worker=hasattr(session.config, "workerinput"))
 
+    @pytest.hookimpl(optionalhook=True, tryfirst=True)
+    def pytest_xdist_make_scheduler(self, config: pytest.Config, log: Any) -> Any:
+        """xdist: keep each sample's cases on one worker (its original runs once)."""
+        if self._session is None or config.getvalue("dist") != "load":
+            return None
+        from .xdist_scheduling import SampleScheduling
+
+        return SampleScheduling(config, log)
+
+    @pytest.hookimpl(optionalhook=True)
     def pytest_configure_node(self, node: Any) -> None:
         """xdist: hand workers the controller's resolved seed, so `last` means one thing."""
         if self._session is not None:
@@ -280,6 +290,10 @@ class CorpusFile(pytest.File):
                 item = CaseItem.from_parent(self, name=case.id, callobj=_case_test, fixtureinfo=fixtureinfo,
                                             handle=CaseHandle(session, run, case))
                 yield item
+        if session.settings.explore and groups:
+            first = groups[0][1][0]
+            yield ExploreItem.from_parent(self, name=f"{run.name}/explore", callobj=_sample_test,
+                                          fixtureinfo=sample_fixtureinfo, handle=CaseHandle(session, run, first))
 
 
 def _case_test(agent: Any, agent_case: CaseHandle) -> None:
@@ -353,3 +367,29 @@ class SampleItem(pytest.Function):
 
     def reportinfo(self) -> tuple[Path, int | None, str]:
         return self.path, None, self.name
+
+
+class ExploreItem(pytest.Function):
+    """``--agent-explore N``: a hypothesis search over chains of operators on real samples."""
+
+    def __init__(self, *, handle: CaseHandle, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.agent_handle = handle
+
+    def runtest(self) -> None:
+        handle = self.agent_handle
+        message = handle.session.explore(handle.corpus_run, self.funcargs["agent"])
+        if message:
+            raise ExploreFailed(message)
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
+        if isinstance(excinfo.value, ExploreFailed):
+            return str(excinfo.value)
+        return super().repr_failure(excinfo)
+
+    def reportinfo(self) -> tuple[Path, int | None, str]:
+        return self.path, None, self.name
+
+
+class ExploreFailed(AssertionError):
+    """Explore mode found a failing chain of operators."""

@@ -199,18 +199,25 @@ class CorpusRun:
         )
         return recording
 
-    def run(self, case: Case, agent: Any, *, read_only: bool = False) -> Outcome:
-        """Run ``case`` with ``agent`` (a class is instantiated once for the case) and judge it."""
+    def run(self, case: Case, agent: Any, *, read_only: bool = False, inputs: list[Sample] | None = None,
+            oracle: str | None = None) -> Outcome:
+        """Run ``case`` with ``agent`` (a class is instantiated once for the case) and judge it.
+
+        ``inputs`` and ``oracle`` replace the planned ones (explore mode builds its own inputs).
+        """
         outcome = Outcome(case=case)
-        expectation = self.expectation(case)
-        outcome.xfail = expectation.xfail if expectation else None
-        outcome.oracle = self.oracle_name(case)
-        try:
-            inputs = self.inputs(case)
-        except Exception as exc:  # a broken operator is a harness problem, reported on the case
-            outcome.findings.append(Finding("harness", f"mutation {case.mutation} failed: {exc!r}",
-                                            evidence="a mutation operator raised; report it with the case id"))
-            return outcome
+        if oracle is None:
+            expectation = self.expectation(case)
+            outcome.xfail = expectation.xfail if expectation else None
+            oracle = self.oracle_name(case)
+        outcome.oracle = oracle
+        if inputs is None:
+            try:
+                inputs = self.inputs(case)
+            except Exception as exc:  # a broken operator is a harness problem, reported on the case
+                outcome.findings.append(Finding("harness", f"mutation {case.mutation} failed: {exc!r}",
+                                                evidence="a mutation operator raised; report it with the case id"))
+                return outcome
         outcome.inputs = inputs
         if not case.mutation.is_original:
             from .mutations.diff import input_diff

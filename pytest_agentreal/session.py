@@ -253,6 +253,24 @@ class AgentSession:
         outcomes = self.run_repeated(handle.corpus_run, handle.case, agent)
         self.raise_if_failed(outcomes)
 
+    def explore(self, run: CorpusRun, agent: Any) -> str | None:
+        """Run explore mode for a corpus; the failure text with its reproduce command, or None."""
+        from .explore import explore
+
+        examples = self.settings.explore or 0
+        result = explore(run, agent, examples, run.effective_seed)
+        if result.failing is None:
+            return None
+        folder = run.options.record_hint.split("--agent-corpus ", 1)[-1].split(" ", 1)[0]
+        lines = [
+            f"explore: {result.examples} examples; minimal failing chain on sample '{result.sample_id}':",
+            *(f"  {i + 1}. {step}" for i, step in enumerate(result.chain)),
+            format_failure(result.failing),
+            f"reproduce: pytest --agent-corpus {folder} --agent-explore {examples} "
+            f"--agent-seed {run.effective_seed} --agent-record {self.settings.record} -k '{run.name}/explore'",
+        ]
+        return "\n".join(lines)
+
     # --- results ------------------------------------------------------------------------------
 
     def _case_record(self, outcomes: Sequence[Outcome]) -> dict[str, Any]:

@@ -33,7 +33,8 @@ def format_failure(outcome: Outcome, *, max_output_chars: int = 600) -> str:
             status = interaction.status if interaction.status is not None else (interaction.error or "-")
             fault = f"  [fault: {interaction.fault}]" if interaction.fault else ""
             lines.append(f"    {interaction.line} -> {status}{fault}")
-    lines.append(f"  reproduce: pytest -k '{case.id}'  (seed {case.seed})")
+    if case.mutation.family != "explore":
+        lines.append(f"  reproduce: pytest -k '{case.id}'  (seed {case.seed})")
     return "\n".join(lines)
 
 
