@@ -22,6 +22,7 @@ from .text import (
     profile,
     sample_datetime,
     sample_emails,
+    sample_id,
     sample_language,
     subject_pointers,
     text_pointers,
@@ -114,6 +115,7 @@ def _conflicts(sample: Sample, ctx: MutationContext) -> list[tuple[str, list[obj
     changed is the conflict production sees; a whole new body is a different message.
     """
     prof = profile(ctx)
+    own_id = sample_id(sample, ctx)
     texts = set(text_pointers(sample, ctx))
     structured: list[tuple[str, list[object]]] = []
     textual: list[tuple[str, list[object]]] = []
@@ -121,7 +123,11 @@ def _conflicts(sample: Sample, ctx: MutationContext) -> list[tuple[str, list[obj
         if is_id_path(pointer, ctx):
             continue
         own = canonical(value)
-        others = [v for v in prof.values.get(pointers.generalise(pointer), ()) if canonical(v) != own]
+        others = [
+            v
+            for v, owners in prof.values.get(pointers.generalise(pointer), ())
+            if canonical(v) != own and any(o != own_id for o in owners)
+        ]
         same_type = [v for v in others if type(v) is type(value)]
         alternatives = same_type or [v for v in others if v is not None]
         if alternatives:

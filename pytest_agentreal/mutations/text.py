@@ -103,7 +103,8 @@ class _FieldStats:
     words: int = 0
     length: int = 0
     multiline: bool = False
-    values: dict[str, Any] = field(default_factory=dict)
+    # canonical value -> (value, ids of up to two samples holding it)
+    values: dict[str, tuple[Any, tuple[str, ...]]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -113,7 +114,7 @@ class CorpusProfile:
     text_fields: tuple[str, ...]
     body_field: str | None
     subject_fields: tuple[str, ...]
-    values: dict[str, tuple[Any, ...]]
+    values: dict[str, tuple[tuple[Any, tuple[str, ...]], ...]]
     languages: tuple[str, ...]
     emails: tuple[str, ...]
     texts: tuple[str, ...]
@@ -123,13 +124,16 @@ def _build_profile(ctx: MutationContext) -> CorpusProfile:
     stats: dict[str, _FieldStats] = {}
     emails: dict[str, None] = {}
     for sample in list(ctx.samples)[:_MAX_PROFILED]:
+        owner = sample_id(sample, ctx)
         for pointer, value in pointers.iter_leaves(sample):
             if is_id_path(pointer, ctx):
                 continue
             general = pointers.generalise(pointer)
             st = stats.setdefault(general, _FieldStats())
-            if len(st.values) < _MAX_VALUES:
-                st.values.setdefault(canonical(value), value)
+            key = canonical(value)
+            held, owners = st.values.get(key, (value, ()))
+            if (key in st.values or len(st.values) < _MAX_VALUES) and owner not in owners and len(owners) < 2:
+                st.values[key] = (held, (*owners, owner))
             if isinstance(value, str):
                 st.strings += 1
                 st.words += len(value.split())
