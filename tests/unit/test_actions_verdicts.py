@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from pytest_agentreal.actions import build_timeline, check_policy, judge
-from pytest_agentreal.model import Action, Finding, Interaction
+from pytest_agentreal.model import Action, Finding, Interaction, InteractionKind
 from pytest_agentreal.policy import Policy, load_policy, no_policy
 from pytest_agentreal.policy_stats import PolicyStats, summarise
 
@@ -71,7 +71,7 @@ def send_email() -> tuple[str, str, Any, dict[str, Any]]:
 def traffic_of(events: list[tuple[str, str, Any, dict[str, Any]]]) -> list[Interaction]:
     traffic = []
     for seq, (method, url, body, extra) in enumerate(events):
-        kind = "tool" if method == "CALL" else "http"
+        kind: InteractionKind = "tool" if method == "CALL" else "http"
         status = extra.get("status", 200) if kind == "http" else None
         traffic.append(Interaction(seq, kind, method, url, body, status, extra.get("response"),
                                    delivery=extra.get("delivery", 0)))
