@@ -80,7 +80,7 @@ def tickets(draw: st.DrawFn, number: int) -> dict[str, Any]:
     phone = draw(st.sampled_from(["+49 170 5550123", None, "absent"]))
     if phone != "absent":
         customer["phone"] = phone
-    items = [
+    items: list[dict[str, Any]] = [
         {"sku": sku, "name": name, "qty": draw(st.integers(1, 5)), "unit_price": draw(st.integers(199, 19999)) / 100}
         for sku, name in draw(st.lists(st.sampled_from(SKUS), min_size=1, max_size=3, unique=True))
     ]
