@@ -40,21 +40,21 @@ def _main_text(sample: Sample, ctx: MutationContext) -> list[str]:
     return [pointer] if pointer is not None else []
 
 
+_SUPPORT_LOCAL = re.compile(r"(support|help|helpdesk|service|kundenservice|info|hello|contact)@")
+
+
 def _support_address(ctx: MutationContext) -> str:
+    """The corpus's own support address, or one at its most common domain."""
     for email in profile(ctx).emails:
-        if re.match(r"(support|help|service|kundenservice|info|hello)@", email):
+        if _SUPPORT_LOCAL.match(email):
             return email
-    return f"support@{_main_domain(ctx)}"
-
-
-def _main_domain(ctx: MutationContext) -> str:
     domains = Counter(email.rsplit("@", 1)[1] for email in profile(ctx).emails)
-    return min(domains, key=lambda d: (-domains[d], d)) if domains else "example.com"
+    return f"support@{min(domains, key=lambda d: (-domains[d], d)) if domains else 'example.com'}"
 
 
 def _lookalike_address(ctx: MutationContext) -> str:
-    """An outside address that looks like the corpus's own domain (how phishing looks)."""
-    name, _, tld = _main_domain(ctx).rpartition(".")
+    """An outside address that looks like the support domain's own (how phishing looks)."""
+    name, _, tld = _support_address(ctx).rsplit("@", 1)[1].rpartition(".")
     return f"it-helpdesk@{name or tld}-secure.{tld if name else 'com'}"
 
 
