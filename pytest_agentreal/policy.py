@@ -66,7 +66,7 @@ class ActionRule:
     write: bool | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class ConnectorRule:
     """One entry of ``connectors:``: requests it matches and the action they are."""
 
@@ -117,7 +117,7 @@ class RequestMatch:
     captures: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Policy:
     """The control layer of one corpus. ``enabled=False`` (:func:`no_policy`) judges nothing."""
 

@@ -2,7 +2,7 @@
 
 Severities: ``error`` (the policy does not load), ``warning`` (it loads but almost surely does not
 say what was meant: a connector rule an earlier rule shadows, an action name ``actions:`` does not
-know, a ``when`` whose properties are optional, ``response:`` where it has no effect, approval
+know, a ``when`` whose properties are optional or untyped, ``response:`` where it has no effect, approval
 actions with no way to grant an approval), ``info`` (worth a look: an action no connector or tool
 maps to, which only an output can then name).
 """
@@ -14,7 +14,7 @@ from pathlib import Path
 
 from .errors import ConfigError, did_you_mean
 from .policy import APPROVAL_EVENT, ConnectorRule, Policy
-from .policy_schema import unrequired_properties
+from .policy_schema import unrequired_properties, untyped_numeric_properties
 from .policy_yaml import Problems, YamlDoc, YamlPath, dotted, read_yaml
 
 
@@ -130,6 +130,11 @@ class _Linter:
                               f"when: constrains {names} but does not require it: args without {names} "
                               f"satisfy it and get mode {rule.mode}",
                               f"add required: [{names}]")
+                for name in untyped_numeric_properties(rule.when.schema):
+                    self.warn(("actions", rule.name, "when", "properties", name),
+                              f"when: limits {name} by number but does not say type: number; a string {name} "
+                              "(query and form args are strings) passes the limit unchecked",
+                              "add type: number")
         for connector in self.policy.connectors:
             if connector.response is not None and connector.action != APPROVAL_EVENT:
                 self.warn(("connectors", connector.index, "response"),

@@ -79,6 +79,17 @@ def compile_schema(schema: Any) -> Any:
     return Draft202012Validator(schema)
 
 
+_NUMERIC = ("maximum", "minimum", "exclusiveMaximum", "exclusiveMinimum", "multipleOf")
+
+
+def untyped_numeric_properties(schema: Any) -> list[str]:
+    """Top-level properties with numeric limits but no ``type``: a string value passes them (lint)."""
+    if not isinstance(schema, dict) or not isinstance(schema.get("properties"), dict):
+        return []
+    return [name for name, sub in schema["properties"].items()
+            if isinstance(sub, dict) and "type" not in sub and any(k in sub for k in _NUMERIC)]
+
+
 def unrequired_properties(schema: Any) -> list[str]:
     """Top-level ``properties`` not in ``required``: args lacking them satisfy the schema (lint)."""
     if not isinstance(schema, dict) or not isinstance(schema.get("properties"), dict):

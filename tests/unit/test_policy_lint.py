@@ -25,7 +25,7 @@ def test_clean_policy_has_no_issues(tmp_path: Path) -> None:
           crm.read: {mode: auto, write: false}
           refund.issue:
             mode: auto
-            when: {properties: {amount: {maximum: 50}}, required: [amount]}
+            when: {properties: {amount: {type: number, maximum: 50}}, required: [amount]}
             otherwise: approval
         connectors:
           - {method: POST, url: "https://payments.example.com/refunds", action: refund.issue}
@@ -133,6 +133,8 @@ def test_when_with_optional_properties_and_useless_response(tmp_path: Path) -> N
     assert when.line == 4 and when.fix == "add required: [amount]" and "get mode auto" in when.message
     assert by_key["connectors[0].response"].line == 8 and by_key["connectors[0].response"].fix == "remove it"
     assert by_key["tools.lookup.response"].line == 11
+    untyped = by_key["actions.refund.issue.when.properties.amount"]
+    assert untyped.line == 4 and untyped.fix == "add type: number" and "string amount" in untyped.message
 
 
 def test_approval_actions_without_any_way_to_grant(tmp_path: Path) -> None:
