@@ -112,7 +112,7 @@ def _clip_pair(old: str, new: str) -> tuple[str, str]:
         start = max(0, prefix - _CONTEXT)
         end = len(text) - max(0, suffix - _CONTEXT)
         middle = text[start:end]
-        cut = len(middle) > 2 * _MAX_VALUE  # a huge insertion (oversize): its start and its size
+        cut = len(middle) > 4 * _CONTEXT  # a long change (oversize, several edits): its start and the size
         if cut:
             middle = middle[: 3 * _CONTEXT]
         shown = ("…" if start else "") + middle + ("…" if cut or end < len(text) else "")
