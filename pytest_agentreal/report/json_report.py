@@ -113,9 +113,13 @@ class RunMeta:
 
 def case_status(outcome: Outcome) -> str:
     """``passed``, ``failed``, ``xfailed`` or ``xpassed`` for one run (``error``: :func:`error_entry`)."""
-    if outcome.xfail is not None:
-        return "xpassed" if outcome.passed else "xfailed"
-    return "passed" if outcome.passed else "failed"
+    return _verdict(outcome.passed, quarantined=outcome.xfail is not None)
+
+
+def _verdict(passed: bool, *, quarantined: bool) -> str:
+    if quarantined:
+        return "xpassed" if passed else "xfailed"
+    return "passed" if passed else "failed"
 
 
 def case_entry(
@@ -139,11 +143,7 @@ def case_entry(
     rate = CaseRate(case.id, case.corpus, len(outcomes), sum(o.passed for o in outcomes))
     shown = next((o for o in outcomes if not o.passed), outcomes[-1])
     if status is None:
-        passed = rate.meets(min_pass)
-        if shown.xfail is not None:
-            status = "xpassed" if passed else "xfailed"
-        else:
-            status = "passed" if passed else "failed"
+        status = _verdict(rate.meets(min_pass), quarantined=shown.xfail is not None)
     entry = _case_head(case, status)
     findings = [f.as_dict() for f in shown.findings]
     entry.update(
@@ -350,6 +350,12 @@ def _grouped(cases: Sequence[Mapping[str, Any]], key: str, order: Sequence[str] 
     return [{"key": name, **_counts(groups[name])} for name in names]
 
 
+def _ranked(counter: Counter[str]) -> list[dict[str, Any]]:
+    # Ties break by name, so the list is the same whatever order the cases arrived in.
+    ranked = sorted(counter.items(), key=lambda item: (-item[1], item[0]))[:TOP_N]
+    return [{"key": key, "count": count} for key, count in ranked]
+
+
 def _corpus(name: str, cases: Sequence[Mapping[str, Any]], meta: RunMeta) -> dict[str, Any]:
     operators, fields = Counter[str](), Counter[str]()
     modes, verdicts = Counter[str](), Counter[str]()
@@ -378,8 +384,8 @@ def _corpus(name: str, cases: Sequence[Mapping[str, Any]], meta: RunMeta) -> dic
         "operators": _grouped(cases, "operator"),
         "passk": {k: v for k, v in table.as_dict().items() if k != "corpus"},
         "top_failing": {
-            "operators": [{"key": k, "count": n} for k, n in operators.most_common(TOP_N)],
-            "fields": [{"key": k, "count": n} for k, n in fields.most_common(TOP_N)],
+            "operators": _ranked(operators),
+            "fields": _ranked(fields),
         },
         "actions": {"by_mode": dict(sorted(modes.items())), "by_verdict": dict(sorted(verdicts.items()))},
         "policy": policy.as_dict() if policy else None,
