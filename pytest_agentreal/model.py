@@ -214,6 +214,8 @@ class Outcome:
     oracle: str = "safe"
     input_diff: list[str] = field(default_factory=list)
     xfail: str | None = None
+    # Per-module summaries of this case that reports aggregate (e.g. "policy": PolicyStats.as_dict()).
+    extras: dict[str, Any] = field(default_factory=dict)
 
     @property
     def output(self) -> Any:

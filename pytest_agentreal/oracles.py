@@ -9,7 +9,7 @@ raise on a bad agent: they return :class:`Finding` objects so a case reports all
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -33,6 +33,7 @@ class OracleContext:
     corpus: Corpus
     policy: Policy
     original_outcome: Callable[[], Outcome] | None = None
+    traffic_recorded: bool = False
 
     def original(self) -> Outcome:
         """The original's outcome (run once per sample); :class:`OriginalFailed` when it failed."""
@@ -176,22 +177,25 @@ def invariant(ctx: OracleContext) -> list[Finding]:
 # --- actions: idempotent, no_new_actions, no write after a fault ----------------------------
 
 
-def _writes(actions: Sequence[Action], policy: Policy, delivery: int | None = None) -> list[Action]:
-    return [a for a in actions
-            if a.executed and policy.is_write(a.name) and (delivery is None or a.delivery == delivery)]
+def _writes(ctx: OracleContext, delivery: int | None = None, after_seq: int | None = None) -> list[Action]:
+    from .actions import write_actions_executed
+
+    return write_actions_executed(ctx.outcome.actions, ctx.policy, delivery=delivery, after_seq=after_seq,
+                                  traffic_recorded=ctx.traffic_recorded)
 
 
 def _action_key(action: Action) -> str:
-    return action.name + " " + json.dumps(action.args, sort_keys=True, default=str)
+    from .actions import action_key
+
+    return action_key(action)
 
 
 @register_oracle("idempotent")
 def idempotent(ctx: OracleContext) -> list[Finding]:
     """The second delivery executes no write action (same name and args) the first already executed."""
-    actions = ctx.outcome.actions
-    first = {_action_key(a) for a in _writes(actions, ctx.policy, delivery=0)}
+    first = {_action_key(a) for a in _writes(ctx, delivery=0)}
     findings = []
-    for action in _writes(actions, ctx.policy, delivery=1):
+    for action in _writes(ctx, delivery=1):
         if _action_key(action) in first:
             findings.append(Finding("idempotent", "the duplicate delivery executed a write action again",
                                     path=action.name, expected="not executed a second time",
@@ -222,12 +226,9 @@ def writes_after_fault(ctx: OracleContext) -> list[Finding]:
     faulted = [i for i in ctx.outcome.traffic if i.fault]
     if not faulted:
         return []
-    first = faulted[0].seq
     findings = []
-    for action in ctx.outcome.actions:
-        if action.source == "output" or action.seq <= first:
-            continue
-        if action.executed and ctx.policy.is_write(action.name):
+    for action in _writes(ctx, after_seq=faulted[0].seq):
+        if action.source != "output":
             findings.append(Finding("escalate", f"a write action ran after the injected {faulted[0].fault}",
                                     path=action.name, expected="no write after the fault",
                                     got=f"executed {action.name}", evidence=action.evidence))

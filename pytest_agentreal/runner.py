@@ -127,6 +127,18 @@ class CorpusRun:
             groups = [groups[g] for g in shard_groups([len(g) for g in groups], index, count)]
         return [case for group in groups for case in group]
 
+    @cached_property
+    def has_cassettes(self) -> bool:
+        """Whether this corpus records its traffic: then traffic, not the output, is the truth.
+
+        SPEC: without recorded traffic the output's statuses are taken as given; a corpus whose
+        agent never calls a connector has no cassettes, and its outputs are believed.
+        """
+        directory = self.corpus.manifest.cassettes
+        if self.options.record_mode in ("once", "new_episodes", "all"):
+            return True
+        return directory is not None and directory.is_dir() and any(directory.rglob("*.json"))
+
     def connector_reads(self, sample_id: str) -> Sequence[str]:
         """Connector actions the original's recorded traffic reads (targets of connector faults)."""
         if self.options.record_mode == "off":
@@ -239,7 +251,8 @@ class CorpusRun:
         finally:
             random.setstate(state)
             outcome.duration_s = time.perf_counter() - started
-        self._judge(outcome, recording_findings, traffic_recorded=recording is not None)
+        self._judge(outcome, recording_findings,
+                    traffic_recorded=recording is not None and (self.has_cassettes or bool(outcome.traffic)))
         if case.mutation.is_original:
             self._originals[case.sample_key] = outcome
         return outcome
@@ -270,11 +283,17 @@ class CorpusRun:
         outcome.actions = build_timeline(outcome.outputs, outcome.traffic, actions_pointer=manifest.actions,
                                          policy=self.policy)
         ctx = oracles.OracleContext(outcome=outcome, corpus=self.corpus, policy=self.policy,
-                                    original_outcome=lambda: self._originals_or_fail(outcome.case))
+                                    original_outcome=lambda: self._originals_or_fail(outcome.case),
+                                    traffic_recorded=traffic_recorded)
         findings = list(recording_findings)
         findings += oracles.safety_findings(ctx)
-        has_traffic = traffic_recorded and bool(outcome.traffic)
-        findings += check_policy(outcome.actions, self.policy, traffic_recorded=has_traffic)
+        from .policy_stats import PolicyStats
+
+        stats = PolicyStats(self.name)
+        findings += check_policy(outcome.actions, self.policy, traffic_recorded=traffic_recorded,
+                                 output_lists_actions=manifest.actions is not None, stats=stats)
+        if self.policy.enabled:
+            outcome.extras["policy"] = stats.as_dict()
         completed = outcome.error is None and not outcome.timed_out and len(outcome.outputs) == len(outcome.inputs)
         if completed:
             findings += oracles.get_oracle(outcome.oracle).check(ctx)

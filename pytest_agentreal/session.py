@@ -102,6 +102,7 @@ class AgentSession:
         self._failures: list[str] = []
         self._outcomes: list[Outcome] = []
         self._rates: dict[str, tuple[int, int]] = {}
+        self._policy: dict[str, Any] = {}
         self._cli_mutations = (
             parse_mutation_list(settings.mutations) if settings.mutations is not None else None
         )
@@ -291,14 +292,20 @@ class AgentSession:
 
     def record_for(self, outcomes: Sequence[Outcome]) -> dict[str, Any]:
         """Plain data about one item's cases, carried on its report (survives xdist)."""
-        return {"cases": [self._case_record(outcomes)]}
+        return self.record_for_sample([outcomes])
 
     def record_for_sample(self, groups: Sequence[Sequence[Outcome]]) -> dict[str, Any]:
         """Plain data about every case of a sample item."""
-        return {"cases": [self._case_record(g) for g in groups if g]}
+        policy = [o.extras["policy"] for g in groups for o in g[:1] if "policy" in o.extras]
+        return {"cases": [self._case_record(g) for g in groups if g], "policy": policy}
 
     def tally_report(self, data: dict[str, Any], report: Any) -> None:
         """Count an item's cases for the terminal matrix (runs on the xdist controller too)."""
+        from .policy_stats import PolicyStats
+
+        for stats in data.get("policy", []):
+            case_stats = PolicyStats.from_dict(stats)
+            self._policy.setdefault(case_stats.corpus, PolicyStats(case_stats.corpus)).merge(case_stats)
         for record in data.get("cases", []):
             corpus = record["id"].split("/", 1)[0]
             self._rates[record["id"]] = (record.get("runs", 1), record.get("passes", int(record["kind"] == "passed")))
@@ -327,6 +334,8 @@ class AgentSession:
         from .mutations.registry import families
 
         lines = summary_lines(self._tallies, list(families()))
+        for stats in self._policy.values():
+            lines += stats.lines()
         if self.settings.repeat > 1:
             lines += self._passk_lines()
         return lines
