@@ -1,0 +1,32 @@
+"""Install every client stub and the network guard, once per process."""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import threading
+
+from . import netblock
+
+_lock = threading.Lock()
+_installed = False
+
+
+def install() -> None:
+    """Patch httpx, httpx2 and urllib3 where installed, and guard sockets; idempotent."""
+    global _installed
+    with _lock:
+        if _installed:
+            return
+        from . import stub_httpx, stub_urllib3
+
+        for name in ("httpx", "httpx2"):
+            try:
+                module = importlib.import_module(name)
+            except ImportError:
+                continue
+            stub_httpx.patch(module)
+        with contextlib.suppress(ImportError):
+            stub_urllib3.patch()
+        netblock.install()
+        _installed = True
