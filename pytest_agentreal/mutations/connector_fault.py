@@ -11,7 +11,8 @@ import copy
 import random
 
 from ..model import Sample
-from .registry import MutationContext, register_operator
+from .catalog import builtin
+from .registry import MutationContext
 from .text import first_unique, sample_id
 
 OPERATORS: dict[str, str] = {
@@ -34,4 +35,4 @@ def _identity(sample: Sample, target: str, rng: random.Random, ctx: MutationCont
 
 
 for _name, _description in OPERATORS.items():
-    register_operator("connector_fault", _name, targets=_reads, oracle="escalate", description=_description)(_identity)
+    builtin("connector_fault", _name, targets=_reads, oracle="escalate", description=_description)(_identity)

@@ -13,7 +13,9 @@ from datetime import timedelta
 from .. import pointers
 from ..model import Sample
 from . import phrases
-from .registry import MutationContext, register_operator
+from .catalog import builtin
+from .layout import HTML_BREAK, append_paragraph, join_blocks, line_break, paragraph, quote_block
+from .registry import MutationContext
 from .text import (
     canonical,
     is_id_path,
@@ -33,13 +35,13 @@ def _has_text(sample: Sample, ctx: MutationContext) -> list[str]:
     return [""] if text_pointers(sample, ctx) else []
 
 
-@register_operator("duplicate", "exact", oracle="idempotent")
+@builtin("duplicate", "exact", oracle="idempotent")
 def exact(sample: Sample, target: str, rng: random.Random, ctx: MutationContext) -> list[Sample]:
     """The same input delivered twice (a webhook retried, a message fetched twice)."""
     return [copy.deepcopy(sample), copy.deepcopy(sample)]
 
 
-@register_operator("duplicate", "near", targets=_has_text, oracle="idempotent")
+@builtin("duplicate", "near", targets=_has_text, oracle="idempotent")
 def near(sample: Sample, target: str, rng: random.Random, ctx: MutationContext) -> list[Sample]:
     """A realistic resend: ``Re:``/``Fwd:``, a quoted reply, whitespace or signature changes.
 
@@ -61,11 +63,13 @@ def near(sample: Sample, target: str, rng: random.Random, ctx: MutationContext) 
             result = pointers.replace(result, pointer, prefix + str(pointers.resolve(result, pointer)))
     if body_ptr is not None:
         body = str(pointers.resolve(sample, body_ptr))
+        br = line_break(body)
         if style == "reply":
-            header = phrases.pick(phrases.QUOTE_HEADER, lang).format(date=mail_date(when, lang), sender=sender or "")
-            quoted = "\n".join("> " + line if line else ">" for line in body.splitlines())
+            header = phrases.pick(phrases.QUOTE_HEADER, lang).format(date=mail_date(when, lang), sender=sender)
             follow_up = rng.choice(phrases.pick(phrases.FOLLOW_UP, lang))
-            new_body = f"{follow_up}\n\n{' '.join(header.split())}\n{quoted}"
+            new_body = join_blocks(
+                [paragraph(follow_up, br), paragraph(" ".join(header.split()), br) + br + quote_block(body, br)], br
+            )
         elif style == "forward":
             lines = [phrases.pick(phrases.FORWARD_HEADER, lang)]
             if sender:
@@ -73,39 +77,46 @@ def near(sample: Sample, target: str, rng: random.Random, ctx: MutationContext) 
             lines.append(f"Date: {mail_date(when)}")
             if subject_text:
                 lines.append(f"Subject: {subject_text}")
-            new_body = "\n".join(lines) + "\n\n" + body
+            new_body = join_blocks([paragraph("\n".join(lines), br), body], br)
         else:
             new_body = _change_signature(body, lang, rng) if rng.random() < 0.5 else body
         if style == "resend" or rng.random() < 0.5:
-            new_body = _change_whitespace(new_body, rng)
+            new_body = _change_whitespace(new_body, br, rng)
         if new_body == body:  # every tweak happened to be a no-op: a resend always looks different
             new_body = _change_signature(body, lang, rng)
         result = pointers.replace(result, body_ptr, new_body)
     return [copy.deepcopy(sample), result]
 
 
-def _change_whitespace(text: str, rng: random.Random) -> str:
-    """Whitespace a mail client or a copy-paste adds: CRLF, trailing blank lines, doubled spaces."""
-    choices = [text + "\n\n", " " + text]
-    if "\n" in text and "\r\n" not in text:
-        choices.append(text.replace("\n", "\r\n"))
-    if ". " in text:
-        choices.append(text.replace(". ", ".  "))
-    if "\n" in text:
-        choices.append("\n".join(line + " " if line else line for line in text.split("\n")))
-    return rng.choice(choices)
+def _change_whitespace(text: str, br: str, rng: random.Random) -> str:
+    """Whitespace a mail client or a copy-paste adds: line endings, trailing blank lines, spaces."""
+    if br == HTML_BREAK:
+        choices = [text + "<div><br></div>", text.replace("><", ">\n<"), text + "\n"]
+    else:
+        choices = [text + br + br, " " + text]
+        if br == "\n" and "\n" in text:
+            choices.append(text.replace("\n", "\r\n"))
+        if br == "\r\n":
+            choices.append(text.replace("\r\n", "\n"))
+        if ". " in text:
+            choices.append(text.replace(". ", ".  "))
+        if br in text:
+            choices.append(br.join(line + " " if line else line for line in text.split(br)))
+    return rng.choice([c for c in choices if c != text] or [text + " "])
 
 
 def _change_signature(text: str, lang: str, rng: random.Random) -> str:
     """Swap a mobile signature for another, or add one (a resend from another device)."""
     signatures = [s for table in phrases.MOBILE_SIGNATURE.values() for s in table]
     stripped = text.rstrip()
+    own = phrases.pick(phrases.MOBILE_SIGNATURE, lang)
     for signature in signatures:
         if stripped.endswith(signature):
-            others = [s for s in phrases.pick(phrases.MOBILE_SIGNATURE, lang) if s != signature]
+            others = [s for s in own if s != signature]
             return stripped[: -len(signature)] + rng.choice(others or ["--"])
-    separator = rng.choice(("\n\n", "\n\n--\n"))
-    return stripped + separator + rng.choice(phrases.pick(phrases.MOBILE_SIGNATURE, lang))
+    br = line_break(text)
+    signature = rng.choice(own)
+    return append_paragraph(text, signature if br == HTML_BREAK or rng.random() < 0.5 else f"--\n{signature}")
 
 
 def _conflicts(sample: Sample, ctx: MutationContext) -> list[tuple[str, list[object]]]:
@@ -139,7 +150,7 @@ def _conflict_targets(sample: Sample, ctx: MutationContext) -> list[str]:
     return [""] if _conflicts(sample, ctx) else []
 
 
-@register_operator("duplicate", "conflicting", targets=_conflict_targets, oracle="escalate")
+@builtin("duplicate", "conflicting", targets=_conflict_targets, oracle="escalate")
 def conflicting(sample: Sample, target: str, rng: random.Random, ctx: MutationContext) -> list[Sample]:
     """The same id delivered again with one field's value taken from another sample."""
     candidates = _conflicts(sample, ctx)

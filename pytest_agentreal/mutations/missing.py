@@ -16,7 +16,8 @@ from typing import Any
 
 from .. import pointers
 from ..model import Sample
-from .registry import MutationContext, register_operator
+from .catalog import builtin
+from .registry import MutationContext
 from .text import is_id_path, one_per_field
 
 
@@ -74,19 +75,19 @@ def _empty_targets(sample: Sample, ctx: MutationContext) -> list[str]:
     return [p for p, v in _fields(sample, ctx) if empty_value(v) is not None and empty_value(v) != v]
 
 
-@register_operator("missing", "drop", targets=_drop_targets, oracle=_required_oracle)
+@builtin("missing", "drop", targets=_drop_targets, oracle=_required_oracle)
 def drop(sample: Sample, target: str, rng: random.Random, ctx: MutationContext) -> list[Sample]:
     """The field is absent (array items are spliced out)."""
     return [pointers.remove(sample, target)]
 
 
-@register_operator("missing", "null", targets=_null_targets, oracle=_required_oracle)
+@builtin("missing", "null", targets=_null_targets, oracle=_required_oracle)
 def null(sample: Sample, target: str, rng: random.Random, ctx: MutationContext) -> list[Sample]:
     """The field is present with the value ``null``."""
     return [pointers.replace(sample, target, None)]
 
 
-@register_operator("missing", "empty", targets=_empty_targets, oracle=_required_oracle)
+@builtin("missing", "empty", targets=_empty_targets, oracle=_required_oracle)
 def empty(sample: Sample, target: str, rng: random.Random, ctx: MutationContext) -> list[Sample]:
     """The field is present but empty: ``""``, ``[]`` or ``{}``."""
     value = pointers.resolve(sample, target)

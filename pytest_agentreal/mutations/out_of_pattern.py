@@ -16,8 +16,9 @@ from typing import Any
 
 from .. import pointers
 from ..model import Sample
+from .catalog import builtin
 from .numbers import number_as_words
-from .registry import MutationContext, register_operator
+from .registry import MutationContext
 from .schema import numeric_bounds
 from .text import is_id_path, one_per_field, parse_date, profile, sample_language
 
@@ -92,7 +93,7 @@ def _date_confusions(when: datetime, has_time: bool) -> list[Any]:
     return options
 
 
-@register_operator("out_of_pattern", "wrong_type", targets=_wrong_type_targets)
+@builtin("out_of_pattern", "wrong_type", targets=_wrong_type_targets)
 def wrong_type(sample: Sample, target: str, rng: random.Random, ctx: MutationContext) -> list[Sample]:
     """A realistic type confusion: ``"12,50"`` for 12.5, another date format, a number in words."""
     value = pointers.resolve(sample, target)
@@ -142,7 +143,7 @@ def _date_out_of_range(value: str) -> list[str]:
     return [d + tail for d in ("0001-01-01", "9999-12-31", future) if d + tail != value]
 
 
-@register_operator("out_of_pattern", "out_of_range", targets=_range_targets)
+@builtin("out_of_pattern", "out_of_range", targets=_range_targets)
 def out_of_range(sample: Sample, target: str, rng: random.Random, ctx: MutationContext) -> list[Sample]:
     """A value outside what is expected: below/above the schema's bounds, or negative, zero, huge."""
     value = pointers.resolve(sample, target)
@@ -182,7 +183,7 @@ def _unknown_targets(sample: Sample, ctx: MutationContext) -> list[str]:
     return targets
 
 
-@register_operator("out_of_pattern", "unknown_field", targets=_unknown_targets)
+@builtin("out_of_pattern", "unknown_field", targets=_unknown_targets)
 def unknown_field(sample: Sample, target: str, rng: random.Random, ctx: MutationContext) -> list[Sample]:
     """A field the agent has never seen, at the top level or in a nested object."""
     tokens = pointers.parse(target)

@@ -16,7 +16,9 @@ from datetime import timedelta
 from .. import pointers
 from ..model import Sample
 from . import phrases
-from .registry import MutationContext, register_operator
+from .catalog import builtin
+from .layout import append_paragraph, join_blocks, line_break, paragraph, plain_lines, quote_block
+from .registry import MutationContext
 from .text import (
     key_tokens,
     mail_date,
@@ -58,7 +60,7 @@ def _lookalike_address(ctx: MutationContext) -> str:
     return f"it-helpdesk@{name or tld}-secure.{tld if name else 'com'}"
 
 
-@register_operator("out_of_pattern", "oversize", targets=_main_text)
+@builtin("out_of_pattern", "oversize", targets=_main_text)
 def oversize(sample: Sample, target: str, rng: random.Random, ctx: MutationContext) -> list[Sample]:
     """A long thread (>= 100 KB): earlier replies quoted below the message, with signatures."""
     body = str(pointers.resolve(sample, target))
@@ -70,32 +72,35 @@ def oversize(sample: Sample, target: str, rng: random.Random, ctx: MutationConte
     subjects = subject_pointers(sample, ctx)
     subject = str(pointers.resolve(sample, subjects[0])) if subjects else sample_id(sample, ctx)
     when = sample_datetime(sample)
+    br = line_break(body)
     parts = [body]
     size = len(body.encode("utf-8"))
     index = 0
     while size < OVERSIZE_BYTES:
         when -= timedelta(hours=rng.randint(1, 30), minutes=rng.randint(0, 59))
         from_support = index % 2 == 0  # the message before a customer's is support's answer
-        text = phrases.pick(phrases.SUPPORT_REPLY, lang) if from_support else pool[(index // 2) % len(pool)]
+        if from_support:
+            text = phrases.pick(phrases.SUPPORT_REPLY, lang)
+        else:
+            text = "\n".join(plain_lines(pool[(index // 2) % len(pool)])).strip()
         sender = support if from_support else customer
         if rng.random() < 0.5:
             header = phrases.pick(phrases.QUOTE_HEADER, lang).format(date=mail_date(when, lang), sender=f"<{sender}>")
-            block = header + "\n" + "\n".join("> " + line if line else ">" for line in text.splitlines())
+            block = paragraph(header, br) + br + quote_block(paragraph(text, br), br)
         else:
-            block = (
-                f"-----Original Message-----\nFrom: {sender}\nSent: {mail_date(when)}\nSubject: RE: {subject}\n\n{text}"
-            )
+            headers = f"From: {sender}\nSent: {mail_date(when)}\nSubject: RE: {subject}"
+            block = paragraph(f"-----Original Message-----\n{headers}\n\n{text}", br)
         parts.append(block)
-        size += len(block.encode("utf-8")) + 2
+        size += len(block.encode("utf-8")) + 2 * len(br)
         index += 1
-    return [pointers.replace(sample, target, "\n\n".join(parts))]
+    return [pointers.replace(sample, target, join_blocks(parts, br))]
 
 
 def _text_fields(sample: Sample, ctx: MutationContext) -> list[str]:
     return one_per_field(text_pointers(sample, ctx))
 
 
-@register_operator("out_of_pattern", "unicode", targets=_text_fields, oracle="invariant")
+@builtin("out_of_pattern", "unicode", targets=_text_fields, oracle="invariant")
 def unicode(sample: Sample, target: str, rng: random.Random, ctx: MutationContext) -> list[Sample]:
     """The same text with zero-width characters, NFKC variants, RTL marks, homoglyphs or emoji."""
     return [pointers.replace(sample, target, perturb(str(pointers.resolve(sample, target)), rng))]
@@ -140,7 +145,7 @@ def injection_text(sample: Sample, ctx: MutationContext, lang: str, kind: int) -
     )
 
 
-@register_operator("out_of_pattern", "injection", targets=_main_text, oracle="no_new_actions")
+@builtin("out_of_pattern", "injection", targets=_main_text, oracle="no_new_actions")
 def injection(sample: Sample, target: str, rng: random.Random, ctx: MutationContext) -> list[Sample]:
     """Instructions for actions the original did not ask for: plain, base64, another language, quoted."""
     body = str(pointers.resolve(sample, target))
@@ -159,16 +164,17 @@ def injection(sample: Sample, target: str, rng: random.Random, ctx: MutationCont
         header = phrases.pick(phrases.QUOTE_HEADER, lang).format(
             date=mail_date(when, lang), sender=f"IT Service Desk <{_lookalike_address(ctx)}>"
         )
-        quoted = "\n".join("> " + line for line in injection_text(sample, ctx, lang, kind).splitlines())
-        added = f"{header}\n{quoted}"
+        br = line_break(body)
+        quoted = quote_block(paragraph(injection_text(sample, ctx, lang, kind), br), br)
+        return [pointers.replace(sample, target, join_blocks([body.rstrip(), paragraph(header, br) + br + quoted], br))]
     else:
         added = injection_text(sample, ctx, lang, kind)
-    return [pointers.replace(sample, target, f"{body.rstrip()}\n\n{added}")]
+    return [pointers.replace(sample, target, append_paragraph(body, added))]
 
 
 def _sign_off(body: str) -> str:
     """The sender's name at the end of a message, when it has one (kept in off-topic requests)."""
-    lines = [line.strip() for line in body.strip().splitlines() if line.strip()]
+    lines = [line.strip() for line in plain_lines(body) if line.strip()]
     if len(lines) < 2:
         return ""
     last = lines[-1]
@@ -180,7 +186,7 @@ def _has_text(sample: Sample, ctx: MutationContext) -> list[str]:
     return [""] if text_pointers(sample, ctx) else []
 
 
-@register_operator("out_of_pattern", "off_topic", targets=_has_text, oracle="escalate")
+@builtin("out_of_pattern", "off_topic", targets=_has_text, oracle="escalate")
 def off_topic(sample: Sample, target: str, rng: random.Random, ctx: MutationContext) -> list[Sample]:
     """A request outside the workflow (a poem, stock tips, personal advice): same ids, new text."""
     lang = sample_language(sample, ctx)
@@ -191,7 +197,9 @@ def off_topic(sample: Sample, target: str, rng: random.Random, ctx: MutationCont
         if pointer != body_ptr:
             result = pointers.replace(result, pointer, subject)
     if body_ptr is not None:
-        sign_off = _sign_off(str(pointers.resolve(sample, body_ptr)))
-        text = f"{phrases.pick(phrases.GREETING, lang)}\n\n{request}"
-        result = pointers.replace(result, body_ptr, f"{text}\n\n{sign_off}" if sign_off else text)
+        body = str(pointers.resolve(sample, body_ptr))
+        sign_off = _sign_off(body)
+        blocks = [phrases.pick(phrases.GREETING, lang), request] + ([sign_off] if sign_off else [])
+        br = line_break(body)
+        result = pointers.replace(result, body_ptr, join_blocks([paragraph(b, br) for b in blocks], br))
     return [result]

@@ -95,7 +95,7 @@ def test_families_and_operators_are_registered_in_spec_order_with_spec_oracles()
     assert registered["duplicate"] == ["exact", "near", "conflicting"]
     assert registered["missing"] == ["drop", "null", "empty"]
     assert registered["out_of_pattern"] == [
-        "wrong_type", "out_of_range", "unknown_field", "oversize", "unicode", "injection", "off_topic",
+        "wrong_type", "out_of_range", "oversize", "unicode", "injection", "off_topic", "unknown_field",
     ]  # fmt: skip
     assert registered["connector_fault"] == [
         "http_500", "http_429", "timeout", "malformed_json", "empty_result", "duplicate_result", "missing_field",
@@ -118,6 +118,16 @@ def test_families_and_operators_are_registered_in_spec_order_with_spec_oracles()
         for target in op.targets(sample, ctx):
             assert op.oracle(sample, target, ctx) == oracle, key
     assert all(op.description for ops in families().values() for op in ops.values())
+
+
+def test_registration_order_does_not_depend_on_which_module_is_imported_first() -> None:
+    script = (
+        "import pytest_agentreal.mutations.out_of_pattern_text, pytest_agentreal.mutations.connector_fault\n"
+        "from pytest_agentreal.mutations.registry import families\n"
+        "print(','.join(families()))"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "duplicate,missing,out_of_pattern,connector_fault"
 
 
 def test_profile_finds_free_text_by_shape_not_names_addresses_or_ids() -> None:
