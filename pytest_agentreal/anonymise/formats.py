@@ -1,0 +1,620 @@
+"""Kinds of personal data and how each is normalised, faked and written back in the original's layout.
+
+A :class:`Kind` has three pure functions:
+
+- ``normalise(text)``: the canonical form of a real value (``None`` when the text is not of this
+  kind). Two spellings of one value (``+44 20 7946 0958`` / ``0044 20 7946 0958``) normalise alike,
+  so they get one pseudonym.
+- ``generate(digest, attempt, norm)``: a canonical pseudonym drawn from the value's keyed digest;
+  ``attempt`` > 0 asks for another candidate after a collision. It only sees the digest and the
+  *shape* of the original (country code, length, brand), never needs the key.
+- ``render(original, canonical)``: the pseudonym written in the original's layout (separators,
+  grouping, letter case).
+
+Kinds live in a registry (:data:`KINDS`, :func:`register_kind`) so that new ones need no if-chain.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import ipaddress
+import re
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from .pools import pools
+
+EXAMPLE_DOMAINS = ("example.com", "example.org", "example.net")
+"""Where fake e-mail addresses live (RFC 2606: reserved, never delivered)."""
+
+REDACTED = "[REDACTED]"
+"""What secrets (API keys, tokens in URLs, passwords) become: removed, never pseudonymised."""
+
+
+@dataclass(frozen=True, slots=True)
+class Kind:
+    """One kind of personal value (see the module docstring)."""
+
+    name: str
+    normalise: Callable[[str], str | None]
+    generate: Callable[[bytes, int, str], str]
+    render: Callable[[str, str], str]
+    compare: Callable[[str], str] = str
+    """The key two pseudonyms collide on (e.g. names ignore case)."""
+    avoid_originals: bool = True
+    """Never hand out a pseudonym that equals some real value of this kind seen in the same run."""
+    safe: Callable[[str], bool] = lambda norm: False
+    """Values that are not personal (reserved domains, private IPs): left as they are."""
+
+
+KINDS: dict[str, Kind] = {}
+
+
+def register_kind(kind: Kind) -> Kind:
+    """Add (or replace) a kind in the registry."""
+    KINDS[kind.name] = kind
+    return kind
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def words(text: str) -> tuple[str, ...]:
+    """The whitespace-separated words of ``text`` (for long word lists kept readable)."""
+    return tuple(text.split())
+
+
+def stream(digest: bytes, attempt: int) -> bytes:
+    """32 pseudo-random bytes for the ``attempt``-th candidate of one keyed digest."""
+    if attempt == 0:
+        return digest
+    return hashlib.sha256(digest + attempt.to_bytes(4, "big")).digest()
+
+
+def _number(data: bytes) -> int:
+    return int.from_bytes(data, "big")
+
+
+def _digits(data: bytes, count: int) -> str:
+    """``count`` decimal digits from ``data`` (at most ~70 from 32 bytes)."""
+    return str(_number(data)).zfill(78)[-count:] if count else ""
+
+
+_LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def _classes(template: str, data: bytes) -> str:
+    """A string shaped like ``template``: each digit becomes a digit, each letter a letter."""
+    number = _number(data)
+    out: list[str] = []
+    for char in template:
+        if char.isdigit():
+            number, rest = divmod(number, 10)
+            out.append(str(rest))
+        elif char.isalpha():
+            number, rest = divmod(number, 26)
+            out.append(_LETTERS[rest])
+        else:
+            out.append(char)
+        if number < 1 << 64:
+            # Refill so that long templates never run out of randomness.
+            data = hashlib.sha256(data).digest()
+            number = _number(data)
+    return "".join(out)
+
+
+def mimic_case(original: str, replacement: str) -> str:
+    """``replacement`` in the letter case of ``original`` (JANE → MARIA, jane → maria)."""
+    if len(original) > 1 and original.isupper():
+        return replacement.upper()
+    if original.islower():
+        return replacement.lower()
+    return replacement
+
+
+def _fill(original: str, chars: str, keep_case: bool = False) -> str:
+    """Replace the alphanumerics of ``original`` one by one with ``chars`` (layout kept)."""
+    out: list[str] = []
+    index = 0
+    for char in original:
+        if char.isalnum() and index < len(chars):
+            new = chars[index]
+            index += 1
+            out.append(new.lower() if keep_case and char.islower() else new)
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+def casefold(text: str) -> str:
+    """Case- and width-insensitive form of a word (NFKC + casefold)."""
+    return unicodedata.normalize("NFKC", text).casefold()
+
+
+# --------------------------------------------------------------------------- names
+
+
+def _normalise_name(text: str) -> str | None:
+    token = casefold(text.strip())
+    return token if len(token) >= 2 and token.replace("'", "").replace("’", "").isalpha() else None
+
+
+def _generate_name(digest: bytes, attempt: int, norm: str) -> str:
+    p = pools()
+    # The pool depends on the token only (not on where it was seen), so "jane" in a sentence and
+    # "Jane" in a first-name field get the same pseudonym.
+    pool = p.first_names if norm in p.first_name_set else p.last_names
+    data = stream(digest, attempt)
+    first = pool[_number(data[:8]) % len(pool)]
+    if attempt < 24:
+        return first
+    # Pools run out on very large corpora: double-barrelled names give len(pool)² more.
+    return f"{first}-{p.last_names[_number(data[8:16]) % len(p.last_names)]}"
+
+
+NAME = register_kind(
+    Kind("name", _normalise_name, _generate_name, lambda o, c: mimic_case(o, c), compare=casefold)
+)
+
+# --------------------------------------------------------------------------- e-mail
+
+EMAIL_RE = re.compile(
+    r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"
+)
+
+
+def reserved_domain(domain: str) -> bool:
+    """Whether an e-mail domain is reserved for examples (RFC 2606 / 6761), hence not personal."""
+    domain = domain.lower().rstrip(".")
+    return (
+        domain in EXAMPLE_DOMAINS
+        or domain.endswith((".example", ".test", ".invalid", ".localhost"))
+        or any(domain.endswith("." + d) for d in EXAMPLE_DOMAINS)
+    )
+
+
+def _normalise_email(text: str) -> str | None:
+    text = text.strip()
+    return text.lower() if EMAIL_RE.fullmatch(text) else None
+
+
+def _generate_email(digest: bytes, attempt: int, norm: str) -> str:
+    p = pools()
+    data = stream(digest, attempt)
+    first = p.first_names[_number(data[:8]) % len(p.first_names)]
+    local = f"{first}.{p.last_names[_number(data[8:16]) % len(p.last_names)]}"
+    if attempt:
+        local += str(_number(data[16:20]) % 1000)
+    return f"{local.lower()}@{EXAMPLE_DOMAINS[data[20] % len(EXAMPLE_DOMAINS)]}"
+
+
+EMAIL = register_kind(
+    Kind(
+        "email",
+        _normalise_email,
+        _generate_email,
+        lambda o, c: c.upper() if o.isupper() else c,
+        safe=lambda norm: reserved_domain(norm.rpartition("@")[2]),
+    )
+)
+
+# --------------------------------------------------------------------------- phone numbers
+
+_TWO_DIGIT_CODES = frozenset(
+    words(
+        "20 27 30 31 32 33 34 36 39 40 41 43 44 45 46 47 48 49 51 52 53 54 55 56 57 58 "
+        "60 61 62 63 64 65 66 81 82 84 86 90 91 92 93 94 95 98"
+    )
+)
+
+
+def country_code_length(digits: str) -> int:
+    """Length of the ITU country calling code at the start of an international number."""
+    if digits[:1] in ("1", "7"):
+        return 1
+    return 2 if digits[:2] in _TWO_DIGIT_CODES else 3
+
+
+def _normalise_phone(text: str) -> str | None:
+    stripped = text.strip()
+    if not stripped or re.search(r"[^\d\s().+/-]", stripped):
+        return None
+    digits = re.sub(r"\D", "", stripped)
+    # "+44…" and "0044…" are the same number: both normalise to the 00 form.
+    norm = "00" + digits if stripped.startswith("+") else digits
+    significant = norm[2:] if norm.startswith("00") else norm
+    return norm if 6 <= len(significant) <= 15 else None
+
+
+def _generate_phone(digest: bytes, attempt: int, norm: str) -> str:
+    if norm.startswith("00"):
+        code = country_code_length(norm[2:])
+        keep = 2 + code + 1  # 00, country code, first national digit (mobile vs landline)
+        if norm[2 + code : 3 + code] == "0":
+            keep += 1  # a written trunk prefix, e.g. +44 (0)20 …
+        nanp = norm[2:3] == "1"
+    elif norm.startswith("0"):
+        keep, nanp = 2, False  # trunk prefix + first digit of the area code
+    else:
+        keep, nanp = 1, len(norm) == 10
+    data = stream(digest, attempt)
+    rest = list(_digits(data, len(norm) - keep))
+    if nanp and len(rest) >= 3 and rest[2] in "01":
+        rest[2] = str(2 + int(rest[2]) * 4 + data[31] % 4)  # NANP exchange codes start with 2-9
+    return norm[:keep] + "".join(rest)
+
+
+def _render_phone(original: str, canonical: str) -> str:
+    stripped = original.strip()
+    digits = canonical[2:] if stripped.startswith("+") and canonical.startswith("00") else canonical
+    count = sum(c.isdigit() for c in original)
+    if count != len(digits) and canonical.startswith("00") and stripped.lstrip("(").startswith("0"):
+        # The national spelling of an international number (020 … for +44 20 …): see national_alias.
+        digits = "0" + canonical[2 + country_code_length(canonical[2:]) :]
+    if count != len(digits):
+        return canonical
+    return _fill(original, digits)
+
+
+def national_alias(norm: str) -> str | None:
+    """``0`` + national digits of an international phone norm (``00442079460958`` → ``02079460958``)."""
+    if not norm.startswith("00") or len(norm) < 8:
+        return None
+    national = norm[2 + country_code_length(norm[2:]) :]
+    return national if national.startswith("0") else "0" + national
+
+
+PHONE = register_kind(Kind("phone", _normalise_phone, _generate_phone, _render_phone))
+
+# --------------------------------------------------------------------------- IBAN
+
+IBAN_LENGTHS: dict[str, int] = {
+    "AD": 24, "AE": 23, "AL": 28, "AT": 20, "AZ": 28, "BA": 20, "BE": 16, "BG": 22, "BH": 22, "BR": 29,
+    "BY": 28, "CH": 21, "CR": 22, "CY": 28, "CZ": 24, "DE": 22, "DK": 18, "DO": 28, "EE": 20, "EG": 29,
+    "ES": 24, "FI": 18, "FO": 18, "FR": 27, "GB": 22, "GE": 22, "GI": 23, "GL": 18, "GR": 27, "GT": 28,
+    "HR": 21, "HU": 28, "IE": 22, "IL": 23, "IQ": 23, "IS": 26, "IT": 27, "JO": 30, "KW": 30, "KZ": 20,
+    "LB": 28, "LC": 32, "LI": 21, "LT": 20, "LU": 20, "LV": 21, "MC": 27, "MD": 24, "ME": 22, "MK": 19,
+    "MR": 27, "MT": 31, "MU": 30, "NL": 18, "NO": 15, "PK": 24, "PL": 28, "PS": 29, "PT": 25, "QA": 29,
+    "RO": 24, "RS": 22, "SA": 24, "SC": 31, "SE": 24, "SI": 19, "SK": 24, "SM": 27, "ST": 25, "SV": 28,
+    "TL": 23, "TN": 24, "TR": 26, "UA": 29, "VA": 22, "VG": 24, "XK": 20,
+}  # fmt: skip
+
+
+def iban_remainder(compact: str) -> int:
+    """ISO 13616 mod-97 remainder of a compact IBAN (1 means valid)."""
+    rearranged = compact[4:] + compact[:4]
+    return int("".join(str(int(c, 36)) for c in rearranged)) % 97
+
+
+def iban_valid(text: str) -> bool:
+    """Whether ``text`` is an IBAN of the right length for its country with a valid checksum."""
+    compact = re.sub(r"\s", "", text).upper()
+    return (
+        IBAN_LENGTHS.get(compact[:2]) == len(compact)
+        and compact[2:4].isdigit()
+        and compact.isalnum()
+        and iban_remainder(compact) == 1
+    )
+
+
+def _normalise_iban(text: str) -> str | None:
+    compact = re.sub(r"[\s-]", "", text).upper()
+    if re.fullmatch(r"[A-Z]{2}\d{2}[A-Z0-9]{10,30}", compact):
+        return compact
+    return None
+
+
+def _generate_iban(digest: bytes, attempt: int, norm: str) -> str:
+    country, bban = norm[:2], _classes(norm[4:], stream(digest, attempt))
+    check = 98 - iban_remainder(country + "00" + bban)
+    return f"{country}{check:02d}{bban}"
+
+
+IBAN = register_kind(
+    Kind("iban", _normalise_iban, _generate_iban, lambda o, c: _fill(o, c, keep_case=True))
+)
+
+# --------------------------------------------------------------------------- payment cards
+
+_DOUBLED = (0, 2, 4, 6, 8, 1, 3, 5, 7, 9)
+
+
+def luhn_valid(digits: str) -> bool:
+    """Whether a digit string passes the Luhn check."""
+    total = 0
+    for index, char in enumerate(reversed(digits)):
+        value = ord(char) - 48
+        total += _DOUBLED[value] if index % 2 else value
+    return total % 10 == 0
+
+
+def luhn_check_digit(payload: str) -> str:
+    """The digit that makes ``payload + digit`` pass Luhn."""
+    total = 0
+    for index, char in enumerate(reversed(payload)):
+        value = ord(char) - 48
+        total += value if index % 2 else _DOUBLED[value]
+    return str(-total % 10)
+
+
+def card_brand_prefix(digits: str) -> int:
+    """How many leading digits name the card's brand (kept so Visa stays Visa, Amex stays Amex)."""
+    if digits.startswith(("6011", "35")) or (digits[:1] == "2" and "2221" <= digits[:4] <= "2720"):
+        return 4
+    if digits.startswith(("30", "64")):
+        return 3
+    if digits[:2] in {"34", "37", "36", "38", "50", "51", "52", "53", "54", "55", "56", "57", "58", "62", "65"}:
+        return 2
+    return 1
+
+
+def _normalise_card(text: str) -> str | None:
+    stripped = text.strip()
+    if not re.fullmatch(r"\d[\d -]*\d", stripped):
+        return None
+    digits = re.sub(r"\D", "", stripped)
+    return digits if 12 <= len(digits) <= 19 else None
+
+
+def _generate_card(digest: bytes, attempt: int, norm: str) -> str:
+    keep = card_brand_prefix(norm)
+    payload = norm[:keep] + _digits(stream(digest, attempt), len(norm) - keep - 1)
+    return payload + luhn_check_digit(payload)
+
+
+CARD = register_kind(Kind("card", _normalise_card, _generate_card, lambda o, c: _fill(o, c)))
+
+# --------------------------------------------------------------------------- dates of birth
+
+_MONTHS = words("january february march april may june july august september october november december")
+_ISO_DATE = re.compile(r"(\d{4})([-/.])(\d{1,2})\2(\d{1,2})(T.*|\s+\d{1,2}:\d{2}.*)?")
+_DMY_DATE = re.compile(r"(\d{1,2})([-/.])(\d{1,2})\2(\d{4})")
+_TEXT_DATE = re.compile(r"(\d{1,2})\s+([A-Za-z]+)\.?,?\s+(\d{4})|([A-Za-z]+)\.?\s+(\d{1,2}),?\s+(\d{4})")
+
+
+def _month(word: str) -> int | None:
+    lowered = word.lower()
+    for index, name in enumerate(_MONTHS, 1):
+        if len(lowered) >= 3 and name.startswith(lowered):
+            return index
+    return None
+
+
+def parse_date(text: str) -> tuple[_dt.date, bool] | None:
+    """``(date, ambiguous)`` for the layouts dates of birth come in; ambiguous = D/M vs M/D unknown."""
+    text = text.strip()
+    try:
+        if m := _ISO_DATE.fullmatch(text):
+            return _dt.date(int(m[1]), int(m[3]), int(m[4])), False
+        if m := _DMY_DATE.fullmatch(text):
+            a, b, year = int(m[1]), int(m[3]), int(m[4])
+            if m[2] == "." or a > 12:
+                return _dt.date(year, b, a), False
+            if b > 12:
+                return _dt.date(year, a, b), False
+            return _dt.date(year, b, a), a != b
+        if m := _TEXT_DATE.fullmatch(text):
+            day_text, word, year_text = (m[1], m[2], m[3]) if m[1] else (m[5], m[4], m[6])
+            month_number = _month(word)
+            return (_dt.date(int(year_text), month_number, int(day_text)), False) if month_number else None
+    except ValueError:
+        return None
+    return None
+
+
+def _normalise_dob(text: str) -> str | None:
+    parsed = parse_date(text)
+    if parsed is None:
+        return None
+    date, ambiguous = parsed
+    # An ambiguous D/M date must stay valid read either way, so it is a different value to fake.
+    return date.isoformat() + ("~" if ambiguous else "")
+
+
+def _generate_dob(digest: bytes, attempt: int, norm: str) -> str:
+    base = _dt.date.fromisoformat(norm.rstrip("~"))
+    data = stream(digest, attempt)
+    span = 365 + 120 * attempt  # the window widens only when a collision asks for it
+    shift = 1 + _number(data[:8]) % span
+    try:
+        shifted = base + _dt.timedelta(days=shift if data[8] & 1 else -shift)
+    except OverflowError:
+        shifted = base - _dt.timedelta(days=shift)
+    if norm.endswith("~") and shifted.day > 12:
+        shifted = shifted.replace(day=1 + (shifted.day - 1) % 12)
+    return shifted.isoformat()
+
+
+def _pad(template: str, value: int) -> str:
+    return f"{value:0{len(template)}d}" if template.startswith("0") or len(template) == 2 else str(value)
+
+
+def _render_dob(original: str, canonical: str) -> str:
+    new = _dt.date.fromisoformat(canonical)
+    text = original.strip()
+    if m := _ISO_DATE.fullmatch(text):
+        return f"{new.year:04d}{m[2]}{_pad(m[3], new.month)}{m[2]}{_pad(m[4], new.day)}{m[5] or ''}"
+    if m := _DMY_DATE.fullmatch(text):
+        a, b = int(m[1]), int(m[3])
+        month_first = m[2] != "." and a <= 12 < b
+        first, second = (new.month, new.day) if month_first else (new.day, new.month)
+        return f"{_pad(m[1], first)}{m[2]}{_pad(m[3], second)}{m[2]}{new.year:04d}"
+    if m := _TEXT_DATE.fullmatch(text):
+        groups = (1, 2, 3) if m[1] else (5, 4, 6)
+        word = m[groups[1]]
+        name = _MONTHS[new.month - 1]
+        name = mimic_case(word, (name[:3] if len(word) == 3 else name).capitalize())
+        values = {groups[0]: str(new.day), groups[1]: name, groups[2]: f"{new.year:04d}"}
+        out, last = [], 0
+        for group in sorted(values, key=m.start):
+            out.append(text[last : m.start(group)] + values[group])
+            last = m.end(group)
+        return "".join(out) + text[last:]
+    return canonical
+
+
+DOB = register_kind(
+    Kind(
+        "dob",
+        _normalise_dob,
+        _generate_dob,
+        _render_dob,
+        avoid_originals=False,  # birthdays are shared by many people; only distinctness matters
+    )
+)
+
+# --------------------------------------------------------------------------- IP addresses
+
+_TEST_NETS = ("192.0.2.", "198.51.100.", "203.0.113.")
+
+
+def _normalise_ip(text: str) -> str | None:
+    try:
+        return str(ipaddress.ip_address(text.strip()))
+    except ValueError:
+        return None
+
+
+def ip_is_personal(norm: str) -> bool:
+    """Public addresses can locate a person; private, loopback and reserved ones cannot."""
+    try:
+        return ipaddress.ip_address(norm).is_global
+    except ValueError:
+        return False
+
+
+def _generate_ip(digest: bytes, attempt: int, norm: str) -> str:
+    data = stream(digest, attempt)
+    number = _number(data[:8])
+    if ":" in norm:
+        return str(ipaddress.IPv6Address((0x20010DB8 << 96) | (_number(data[8:20]))))
+    # Documentation ranges first (what readers expect), then benchmarking, then the reserved /4:
+    # none of them routes to anyone.
+    if attempt < 4:
+        return f"{_TEST_NETS[number % 3]}{1 + (number // 3) % 254}"
+    if attempt < 16:
+        return str(ipaddress.IPv4Address((198 << 24 | 18 << 16) + 1 + number % 131070))
+    return str(ipaddress.IPv4Address((240 << 24) + 1 + number % ((1 << 28) - 2)))
+
+
+IP = register_kind(
+    Kind("ip", _normalise_ip, _generate_ip, lambda o, c: c, safe=lambda n: not ip_is_personal(n))
+)
+
+# --------------------------------------------------------------------------- addresses
+
+_ADDRESS_SPLIT = re.compile(r"(\s*\n\s*|\s*,\s*)")
+
+
+def _collapse(text: str) -> str:
+    return " ".join(casefold(text).split())
+
+
+def _normalise_address(text: str) -> str | None:
+    parts = [_collapse(p) for p in _ADDRESS_SPLIT.split(text)[::2] if p.strip()]
+    return "\n".join(parts) if parts and any(c.isalpha() for c in text) else None
+
+
+def _city(data: bytes) -> str:
+    p = pools()
+    return p.last_names[_number(data[:8]) % len(p.last_names)] + p.city_suffixes[data[8] % len(p.city_suffixes)]
+
+
+def _generate_address(digest: bytes, attempt: int, norm: str) -> str:
+    p = pools()
+    data = stream(digest, attempt)
+    parts = norm.split("\n")
+    street = (
+        f"{1 + _number(data[:4]) % 9999} {p.last_names[_number(data[4:12]) % len(p.last_names)]} "
+        f"{p.street_suffixes[_number(data[12:16]) % len(p.street_suffixes)]}"
+    )
+    out = [street]
+    for index, part in enumerate(parts[1:], 1):
+        extra = hashlib.sha256(data + bytes([index])).digest()
+        out.append(_address_part(part, extra))
+    return "\n".join(out)
+
+
+def _address_part(part: str, data: bytes) -> str:
+    """A later address line: codes keep their shape, a run of words becomes one town name."""
+    towns = 0
+
+    def replace(match: re.Match[str]) -> str:
+        nonlocal towns
+        if match["code"]:
+            return _classes(match[0].upper(), hashlib.sha256(data + match[0].encode()).digest())
+        towns += 1
+        return _city(hashlib.sha256(data + bytes([towns])).digest())
+
+    return _PART_RE.sub(replace, part)
+
+
+_PART_RE = re.compile(r"(?P<code>\S*\d\S*)|[^\W\d_]+(?:[ '-][^\W\d_]+)*(?!\w)")
+
+
+def _render_address(original: str, canonical: str) -> str:
+    pieces = _ADDRESS_SPLIT.split(original)
+    new = iter(canonical.split("\n"))
+    rendered = []
+    for index, piece in enumerate(pieces):
+        if index % 2 or not piece.strip():
+            rendered.append(piece)
+        else:
+            lead = piece[: len(piece) - len(piece.lstrip())]
+            rendered.append(lead + mimic_case(piece.strip(), next(new, "")))
+    return "".join(rendered)
+
+
+ADDRESS = register_kind(
+    Kind("address", _normalise_address, _generate_address, _render_address, compare=casefold)
+)
+
+# --------------------------------------------------------------------------- codes, cities, usernames
+
+
+def _normalise_code(text: str) -> str | None:
+    compact = re.sub(r"[\s./-]", "", text).upper()
+    return compact if 3 <= len(compact) <= 24 and compact.isalnum() and any(c.isdigit() for c in compact) else None
+
+
+def _generate_code(digest: bytes, attempt: int, norm: str) -> str:
+    return _classes(norm, stream(digest, attempt))
+
+
+POSTCODE = register_kind(
+    Kind("postcode", _normalise_code, _generate_code, lambda o, c: _fill(o, c, keep_case=True))
+)
+ID_NUMBER = register_kind(
+    Kind("id_number", _normalise_code, _generate_code, lambda o, c: _fill(o, c, keep_case=True))
+)
+
+
+def _normalise_words(text: str) -> str | None:
+    collapsed = _collapse(text)
+    return collapsed if len(collapsed) >= 2 and any(c.isalpha() for c in collapsed) else None
+
+
+CITY = register_kind(
+    Kind(
+        "city",
+        _normalise_words,
+        lambda digest, attempt, norm: _city(stream(digest, attempt)),
+        lambda o, c: mimic_case(o, c),
+        compare=casefold,
+    )
+)
+
+
+def _generate_username(digest: bytes, attempt: int, norm: str) -> str:
+    p = pools()
+    data = stream(digest, attempt)
+    first = p.first_names[_number(data[:8]) % len(p.first_names)].lower()
+    last = p.last_names[_number(data[8:16]) % len(p.last_names)].lower()
+    return f"{first}_{last}{_number(data[16:20]) % 100 if attempt else ''}"
+
+
+USERNAME = register_kind(
+    Kind("username", _normalise_words, _generate_username, lambda o, c: c, compare=casefold)
+)

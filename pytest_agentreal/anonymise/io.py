@@ -1,0 +1,209 @@
+"""Reading and writing sample files (jsonl, json, csv, parquet) without changing their types.
+
+Records come back exactly as stored: CSV cells are strings (``00123`` stays ``00123``), an absent
+key stays absent, ``null`` stays ``null``, parquet columns keep their Arrow types. Errors name the
+file and the line, never the content of a line (it may be personal data).
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import datetime as _dt
+import decimal
+import json
+import os
+import tempfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TextIO
+
+from ..errors import ConfigError
+
+FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json", ".csv": "csv", ".parquet": "parquet"}
+
+
+def format_of(path: str | Path) -> str | None:
+    """The sample format a file name says (``None`` when it is not one)."""
+    return FORMATS.get(Path(path).suffix.lower())
+
+
+@dataclass
+class Source:
+    """One input file, and what is needed to write its records back in the same shape."""
+
+    path: Path
+    format: str
+    columns: list[str] | None = None  # CSV header, in order
+    schema: Any = None  # pyarrow schema of a parquet input
+
+
+def open_source(path: str | Path) -> Source:
+    """Check that ``path`` is a readable sample file and say its format."""
+    path = Path(path)
+    fmt = format_of(path)
+    if fmt is None:
+        raise ConfigError(path, f"unsupported file type {path.suffix or '(none)'!r}",
+                          fix="use .jsonl, .json (a list), .csv or .parquet")  # fmt: skip
+    if not path.is_file():
+        raise ConfigError(path, "no such file", fix="check the path")
+    return Source(path, fmt)
+
+
+def read_records(source: Source) -> Iterator[dict[str, Any]]:
+    """The records of ``source``, one by one (JSON files are read whole)."""
+    reader = _READERS[source.format]
+    return reader(source)
+
+
+def _read_jsonl(source: Source) -> Iterator[dict[str, Any]]:
+    with source.path.open(encoding="utf-8") as stream:
+        for number, line in enumerate(stream, 1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as error:
+                raise ConfigError(source.path, f"not valid JSON ({error.msg}, column {error.colno})",
+                                  line=number, fix="one JSON object per line") from None  # fmt: skip
+            yield _object(record, source.path, number)
+
+
+def _read_json(source: Source) -> Iterator[dict[str, Any]]:
+    try:
+        data = json.loads(source.path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as error:
+        raise ConfigError(source.path, f"not valid JSON ({error.msg})", line=error.lineno,
+                          fix="a JSON list of sample objects") from None  # fmt: skip
+    if not isinstance(data, list):
+        raise ConfigError(source.path, "expected a JSON list of samples", fix="wrap the samples in [ ... ]")
+    for index, record in enumerate(data):
+        yield _object(record, source.path, None, index)
+
+
+def _object(record: Any, path: Path, line: int | None, index: int | None = None) -> dict[str, Any]:
+    if not isinstance(record, dict):
+        where = f"item {index}" if index is not None else "this line"
+        raise ConfigError(path, f"{where} is a JSON {type(record).__name__}, not an object", line=line,
+                          fix="each sample is a JSON object")  # fmt: skip
+    return record
+
+
+def _read_csv(source: Source) -> Iterator[dict[str, Any]]:
+    with source.path.open(encoding="utf-8", newline="") as stream:
+        reader = csv.DictReader(stream)
+        source.columns = list(reader.fieldnames or [])
+        for row in reader:
+            if None in row:
+                raise ConfigError(source.path, "this row has more cells than the header", line=reader.line_num,
+                                  fix="quote cells that contain commas")  # fmt: skip
+            # A short row's missing cells are absent keys, not empty strings.
+            yield {k: v for k, v in row.items() if v is not None}
+
+
+def _read_parquet(source: Source) -> Iterator[dict[str, Any]]:
+    import pyarrow.parquet as pq
+
+    parquet = pq.ParquetFile(source.path)
+    source.schema = parquet.schema_arrow
+    for batch in parquet.iter_batches(batch_size=8192):
+        yield from batch.to_pylist()
+
+
+_READERS = {"jsonl": _read_jsonl, "json": _read_json, "csv": _read_csv, "parquet": _read_parquet}
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, (_dt.date, _dt.time)):
+        return value.isoformat()
+    if isinstance(value, decimal.Decimal):
+        return str(value)
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode("ascii")
+    raise TypeError(f"cannot write a {type(value).__name__} as JSON")
+
+
+def _dumps(record: Any, indent: int | None = None) -> str:
+    return json.dumps(record, ensure_ascii=False, default=_json_default, indent=indent)
+
+
+def write_records(path: str | Path, records: Iterable[dict[str, Any]], source: Source) -> int:
+    """Write ``records`` to ``path`` in the format its name says, atomically; return how many.
+
+    CSV keeps the input's columns (new keys are appended); parquet keeps the input's schema when
+    the input was parquet.
+    """
+    path = Path(path)
+    fmt = format_of(path) or source.format
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(handle)
+    try:
+        count = _WRITERS[fmt](Path(tmp), records, source)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return count
+
+
+def _write_jsonl(path: Path, records: Iterable[dict[str, Any]], source: Source) -> int:
+    count = 0
+    with path.open("w", encoding="utf-8") as stream:
+        for record in records:
+            stream.write(_dumps(record) + "\n")
+            count += 1
+    return count
+
+
+def _write_json(path: Path, records: Iterable[dict[str, Any]], source: Source) -> int:
+    count = 0
+    with path.open("w", encoding="utf-8") as stream:
+        stream.write("[")
+        for record in records:
+            stream.write(("," if count else "") + "\n  " + _dumps(record, 2).replace("\n", "\n  "))
+            count += 1
+        stream.write("\n]\n" if count else "]\n")
+    return count
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if value is None:
+        return ""
+    return _dumps(value)
+
+
+def _write_csv(path: Path, records: Iterable[dict[str, Any]], source: Source) -> int:
+    rows = list(records)
+    columns = list(source.columns or [])
+    known = set(columns)
+    for row in rows:
+        for key in row:
+            if key not in known:
+                known.add(key)
+                columns.append(key)
+    with path.open("w", encoding="utf-8", newline="") as stream:
+        _csv_rows(stream, columns, rows)
+    return len(rows)
+
+
+def _csv_rows(stream: TextIO, columns: list[str], rows: list[dict[str, Any]]) -> None:
+    writer = csv.writer(stream)
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow([_cell(row.get(c)) for c in columns])
+
+
+def _write_parquet(path: Path, records: Iterable[dict[str, Any]], source: Source) -> int:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rows = list(records)
+    pq.write_table(pa.Table.from_pylist(rows, schema=source.schema), path)
+    return len(rows)
+
+
+_WRITERS = {"jsonl": _write_jsonl, "json": _write_json, "csv": _write_csv, "parquet": _write_parquet}

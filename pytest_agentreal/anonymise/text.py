@@ -1,0 +1,243 @@
+"""Free-text scrubbing: what a record says about its people, found again anywhere in its text.
+
+Structured fields tell us who is in a record (``customer.name = "Jane Doe"``). Free text repeats it
+in other shapes: ``jane`` in lower case, ``Doe`` alone, ``jane.doe@…`` in a quoted reply header,
+``Thanks, Jane`` in a signature. :class:`RecordContext` gathers those values (from the structured
+fields, from e-mail local parts, from ``Name <email>`` and ``On …, Name wrote:`` headers) and
+:func:`plan` finds them in a text, together with the pattern detectors of :mod:`.detect`.
+
+A plan is a list of :class:`Replacement` spans; the engine registers them in its first pass and
+renders them in its second, so the text is scanned the same way twice.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from ..errors import ConfigError
+from .detect import DETECTORS, SECRET_KINDS
+from .formats import KINDS, casefold, national_alias, reserved_domain, words
+
+# Words that sit next to names in headers and signatures but are not names.
+_STOPWORDS = frozenset(
+    words(
+        """
+    mr mrs ms miss mx dr prof sir madam dame lord lady rev jr sr ii iii iv
+    van von de da del della der den di du la le les el al bin ibn ter ten
+    on at in the and or of to from cc bcc re fwd fw wrote writes sent date subject
+    am pm mon tue tues wed thu thur thurs fri sat sun monday tuesday wednesday thursday friday
+    saturday sunday jan feb mar apr jun jul aug sep sept oct nov dec january february march
+    april june july august september october november december
+    hi hello dear hey thanks thank thx regards best cheers kind sincerely yours many warm
+    team support customer service sales billing help desk admin info contact office mail email
+    noreply reply no not do orders order account accounts hr jobs careers marketing news
+    newsletter notifications notification alerts security privacy legal finance invoice invoices
+    shop store web webmaster postmaster abuse root user users test dev ops bot agent
+    schrieb escribió scritto geschreven écrit ecrit
+    """
+    )
+)
+
+# First names that are also everyday words: matched only when capitalised, so that "I will call"
+# stays a sentence while "Will" (and "WILL") is still replaced.
+_COMMON_WORD_NAMES = frozenset(
+    words(
+        """
+    will may mark bill rose grace hope joy faith june april august art sky dawn chase young king
+    long little white black brown green gray grey hill wood rich frank earl penny ruby summer
+    amber crystal ray guy jack don ivy iris lily daisy page cash case miles major rusty sunny
+    """
+    )
+)
+
+NAME_WORD_RE = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
+_NAME_CHAIN = r"[^\W\d_][\w'’.-]*(?:[ \t]+[^\W\d_][\w'’.-]*){0,3}"
+_CAP_CHAIN = r"[A-ZÀ-Þ][\w'’-]*(?:[ \t]+[A-ZÀ-Þ][\w'’-]*){0,3}"
+_EMAIL = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}"
+_HEADER_RES = (
+    # Jane Doe <jane@x>   /   Jane Doe [mailto:jane@x]   /   Jane Doe (jane@x)
+    re.compile(rf"(?P<name>{_NAME_CHAIN})[ \t]*(?:<|\[mailto:|\()(?:mailto:)?{_EMAIL}"),
+    # "Doe, Jane" <jane@x>
+    re.compile(rf"\"(?P<name>[^\"\n<>@]{{2,80}})\"[ \t]*<{_EMAIL}>"),
+    # On Tue, 3 Jan 2023 at 10:02, Jane Doe wrote:
+    re.compile(rf"\bOn\b[^\n]{{0,120}}?,[ \t]*(?P<name>{_CAP_CHAIN})[ \t]+wrote:"),
+    # From: Jane Doe   (Outlook quoted headers without an address)
+    re.compile(rf"(?m)^[ \t>]*(?:From|To|Cc|Von|An|De|À|Para|Da|A)[ \t]*:[ \t]*(?P<name>{_CAP_CHAIN})[ \t]*$"),
+    # Thanks,\nJane
+    re.compile(
+        rf"(?mi)^[ \t>]*(?:thanks|thank you|many thanks|regards|kind regards|best regards|best|cheers|"
+        rf"sincerely|yours sincerely|warm regards|br)[ \t]*[,.!]?[ \t]*\r?\n[ \t>]*(?-i:(?P<name>{_CAP_CHAIN}))[ \t]*$"
+    ),
+)
+
+NameSource = Callable[[str], Iterable[str]]
+NAME_SOURCES: dict[str, NameSource] = {}
+"""Extra finders of person names in free text (e.g. Presidio): ``text -> names``."""
+
+
+def register_name_source(name: str, source: NameSource) -> None:
+    """Add a finder of person names in free text (its names are scrubbed like known ones)."""
+    NAME_SOURCES[name] = source
+
+
+def name_words(text: str) -> list[str]:
+    """The words of a person's name worth scrubbing (no initials, titles or particles)."""
+    return [w for w in NAME_WORD_RE.findall(text) if len(w) >= 2 and casefold(w) not in _STOPWORDS]
+
+
+def email_name_words(email: str) -> list[str]:
+    """Words of an e-mail's local part that may be a name (``jane.doe77`` → jane, doe)."""
+    local, _, domain = email.partition("@")
+    if reserved_domain(domain):
+        return []
+    return [w for w in re.split(r"[^A-Za-z]+", local) if len(w) >= 3 and w.lower() not in _STOPWORDS]
+
+
+def header_names(text: str) -> list[str]:
+    """Names in e-mail headers, reply lines and signatures of ``text``."""
+    found: list[str] = []
+    for index, pattern in enumerate(_HEADER_RES):
+        for match in pattern.finditer(text):
+            words = name_words(match["name"])
+            if index == 0:
+                words = _trailing_name(words)
+            found.extend(words)
+    for source in NAME_SOURCES.values():
+        for name in source(text):
+            found.extend(name_words(name))
+    return found
+
+
+def _trailing_name(words: list[str]) -> list[str]:
+    """The name in "please contact Jane Doe <…>": the trailing capitalised words, else the last two."""
+    capitalised: list[str] = []
+    for word in reversed(words):
+        if not word[:1].isupper():
+            break
+        capitalised.insert(0, word)
+    return capitalised or words[-2:]
+
+
+@dataclass(frozen=True, slots=True)
+class Replacement:
+    """Replace ``text[start:end]`` with the pseudonym of ``(kind, norm)``; ``norm=None`` = remove."""
+
+    kind: str
+    start: int
+    end: int
+    norm: str | None
+
+
+@dataclass
+class RecordContext:
+    """The people of one record: name words and structured values to find again in its text."""
+
+    names: dict[str, str] = field(default_factory=dict)  # casefolded word → norm
+    literals: dict[str, tuple[str, str]] = field(default_factory=dict)  # casefolded value → (kind, norm)
+    aliases: dict[tuple[str, str], str] = field(default_factory=dict)  # (kind, norm) → the record's norm
+
+    def add_name(self, word: str) -> None:
+        """A word of a person's name."""
+        norm = KINDS["name"].normalise(word)
+        if norm is not None and norm not in _STOPWORDS:
+            self.names.setdefault(norm, norm)
+
+    def add_value(self, kind: str, text: str, norm: str) -> None:
+        """A structured value (searched for literally, whatever its case)."""
+        if len(text.strip()) >= 4:
+            self.literals.setdefault(casefold(text.strip()), (kind, norm))
+        if kind == "phone" and (national := national_alias(norm)) is not None:
+            # The record knows the country: "020 7946 0958" in its text is its "+44 20 7946 0958".
+            self.aliases[("phone", national)] = norm
+        if kind == "email":
+            for word in email_name_words(text):
+                self.add_name(word)
+
+    def add_text(self, text: str) -> None:
+        """Learn names from a free text's headers, and from the local parts of its e-mails."""
+        for word in header_names(text):
+            self.add_name(word)
+        for kind, start, end in DETECTORS["email"](text):
+            if kind == "email":
+                for word in email_name_words(text[start:end]):
+                    self.add_name(word)
+
+
+@lru_cache(maxsize=4096)
+def _alternation(words: tuple[str, ...]) -> re.Pattern[str]:
+    body = "|".join(re.escape(w) for w in words)
+    return re.compile(rf"(?<![^\W_])(?:{body})(?![^\W_])", re.IGNORECASE)
+
+
+def plan(text: str, context: RecordContext) -> list[Replacement]:
+    """Every span of ``text`` to replace, non-overlapping, in text order.
+
+    Priority when spans overlap: secrets, then pattern detections, then the record's literal
+    values, then name words.
+    """
+    taken: list[tuple[int, int]] = []
+    out: list[Replacement] = []
+
+    def take(kind: str, start: int, end: int, norm: str | None) -> None:
+        if start < end and all(end <= s or start >= e for s, e in taken):
+            taken.append((start, end))
+            out.append(Replacement(kind, start, end, norm))
+
+    if len(text) >= 6:
+        for detector in DETECTORS.values():
+            for kind, start, end in detector(text):
+                if kind in SECRET_KINDS:
+                    take(kind, start, end, None)
+                    continue
+                spec = KINDS.get(kind)
+                norm = spec.normalise(text[start:end]) if spec else None
+                if norm is not None and spec is not None and not spec.safe(norm):
+                    take(kind, start, end, context.aliases.get((kind, norm), norm))
+    if context.literals:
+        lowered = casefold(text)
+        if len(lowered) == len(text):  # casefold can change lengths (ß → ss); then skip literals
+            for literal, (kind, norm) in sorted(context.literals.items(), key=lambda item: -len(item[0])):
+                start = lowered.find(literal)
+                while start >= 0:
+                    end = start + len(literal)
+                    if _bounded(text, start, end):
+                        take(kind, start, end, norm)
+                    start = lowered.find(literal, end)
+    if context.names:
+        pattern = _alternation(tuple(sorted(context.names, key=lambda w: (-len(w), w))))
+        for match in pattern.finditer(text):
+            word = match[0]
+            norm = casefold(word)
+            if norm in _COMMON_WORD_NAMES and not word[:1].isupper():
+                continue
+            if norm in context.names:
+                take("name", match.start(), match.end(), norm)
+    out.sort(key=lambda r: r.start)
+    return out
+
+
+def _bounded(text: str, start: int, end: int) -> bool:
+    before = text[start - 1] if start else " "
+    after = text[end] if end < len(text) else " "
+    return not (before.isalnum() and text[start].isalnum()) and not (after.isalnum() and text[end - 1].isalnum())
+
+
+def enable_presidio() -> None:
+    """Use Presidio (if installed) as an extra finder of person names; never required."""
+    try:
+        from presidio_analyzer import AnalyzerEngine  # type: ignore[import-not-found]
+    except ImportError:
+        raise ConfigError(
+            None,
+            "--presidio needs the optional package presidio-analyzer (and a spaCy model)",
+            fix="pip install presidio-analyzer && python -m spacy download en_core_web_lg, or drop --presidio",
+        ) from None
+    engine = AnalyzerEngine()
+
+    def persons(text: str) -> list[str]:
+        return [text[r.start : r.end] for r in engine.analyze(text=text, language="en", entities=["PERSON"])]
+
+    register_name_source("presidio", persons)
