@@ -16,12 +16,20 @@ from .text import HOMOGLYPHS
 
 # A purely alphabetic word that is not part of an email address, a URL or a hyphenated code.
 _WORD = re.compile(r"(?<![\w@./:-])[^\W\d_]{3,}(?![\w@/-]|\.\w|:/)")
+# Markup and addresses, whose characters carry meaning: nothing inside them is touched.
+_PROTECTED = re.compile(r"<[^>]*>|&#?\w+;|\S+://\S+|\S+@\S+")
 _ZERO_WIDTH = ("\u200b", "\u200c", "\u200d", "\u2060")
 _EMOJI = ("🙏", "😊", "👍", "🙂", "😅", "📦")
 
 
+def _unprotected(text: str, pattern: str | re.Pattern[str]) -> list[re.Match[str]]:
+    """Matches of ``pattern`` that overlap no markup, URL or email address."""
+    protected = [m.span() for m in _PROTECTED.finditer(text)]
+    return [m for m in re.finditer(pattern, text) if not any(s < m.end() and m.start() < e for s, e in protected)]
+
+
 def _words(text: str) -> list[tuple[int, int]]:
-    return [m.span() for m in _WORD.finditer(text)]
+    return [m.span() for m in _unprotected(text, _WORD)]
 
 
 def _zero_width(text: str, rng: random.Random) -> str:
@@ -65,7 +73,7 @@ def _rtl_mark(text: str, rng: random.Random) -> str:
 
 def _spaces(text: str, rng: random.Random) -> str:
     # No-break and narrow no-break spaces between words (pasted from a word processor).
-    positions = [m.start() for m in re.finditer(r"(?<=[^\W\d_]) (?=[^\W\d_])", text)]
+    positions = [m.start() for m in _unprotected(text, r"(?<=[^\W\d_]) (?=[^\W\d_])")]
     for at in rng.sample(positions, min(len(positions), rng.randint(1, 3))):
         text = text[:at] + rng.choice(("\u00a0", "\u202f")) + text[at + 1 :]
     return text
@@ -77,14 +85,16 @@ def _decomposed(text: str, rng: random.Random) -> str:
     if spans:
         start, end = rng.choice(spans)
         return text[:start] + unicodedata.normalize("NFD", text[start:end]) + text[end:]
-    at = text.find("fi")
+    at = next((m.start() for m in _unprotected(text, "fi")), -1)
     return text if at < 0 else text[:at] + "\ufb01" + text[at + 2 :]
 
 
 def _emoji(text: str, rng: random.Random) -> str:
-    ends = [m.end() for m in re.finditer(r"[.!?](?=\s)", text)]
+    ends = [m.end() for m in _unprotected(text, r"[.!?](?=\s|<)")]
     at = rng.choice(ends) if ends else len(text.rstrip())
-    return text[:at] + " " + rng.choice(_EMOJI) + text[at:]
+    # Before markup no space: "Danke!🙏</div>" renders like "Danke!</div>", a space would not.
+    space = "" if text[at : at + 1] == "<" else " "
+    return text[:at] + space + rng.choice(_EMOJI) + text[at:]
 
 
 def _bom(text: str, rng: random.Random) -> str:

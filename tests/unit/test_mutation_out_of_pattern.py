@@ -212,3 +212,30 @@ def test_off_topic_keeps_ids_and_structure_and_replaces_the_free_text() -> None:
     assert out["text"].startswith("Hola:") and out["text"].endswith("Sofía García")  # language and sign-off
     assert "7790" not in out["text"]
     assert get_operator("out_of_pattern", "off_topic").oracle(INBOX[1], "", ctx()) == "escalate"
+
+
+HTML_BODY = (
+    '<div>Hallo liebes Team,</div><div>&nbsp;</div><div>bitte <a href="https://shop.example.com/o/7731">'
+    "diese Bestellung</a> stornieren. Danke!</div><div>Leonie</div>"
+)
+
+
+def test_unicode_never_touches_markup_urls_or_entities() -> None:
+    for seed in range(40):
+        out = perturb(HTML_BODY, random.Random(seed))
+        assert re.findall(r"<[^>]*>|&\w+;", out) == re.findall(r"<[^>]*>|&\w+;", HTML_BODY)
+        assert fold_text(out) == fold_text(HTML_BODY)
+
+
+def test_added_text_follows_the_body_layout() -> None:
+    sample = dict(INBOX[0], text=HTML_BODY)
+    samples = [sample, *INBOX[1:]]
+    for name in ("injection", "oversize"):
+        op = get_operator("out_of_pattern", name)
+        for seed in range(8):
+            (out,) = op.apply(sample, "/text", random.Random(seed), MutationContext("c", samples, "id"))
+            added = out["text"][len(HTML_BODY) :]
+            assert out["text"].startswith(HTML_BODY) and "\n" not in added and "<div>" in added
+    crlf = dict(INBOX[0], text=INBOX[0]["text"].replace("\n", "\r\n"))
+    (out,) = get_operator("out_of_pattern", "injection").apply(crlf, "/text", random.Random(0), ctx())
+    assert "\n" not in out["text"].replace("\r\n", "")
