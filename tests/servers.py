@@ -34,7 +34,7 @@ CUSTOMERS = [
 ]
 
 
-class TestServer(ThreadingHTTPServer):
+class LocalServer(ThreadingHTTPServer):
     """The server; ``url`` is its base URL, ``stopping`` ends the never-closing streams."""
 
     daemon_threads = True
@@ -56,7 +56,7 @@ class TestServer(ThreadingHTTPServer):
         """How many requests reached ``path`` (query string ignored)."""
         return sum(1 for _, p, _, _ in self.requests if urlsplit(p).path == path)
 
-    def __enter__(self) -> TestServer:
+    def __enter__(self) -> LocalServer:
         self._thread.start()
         return self
 
@@ -70,7 +70,7 @@ class TestServer(ThreadingHTTPServer):
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     timeout = 10
-    server: TestServer
+    server: LocalServer
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - keep test output quiet
         pass

@@ -244,7 +244,7 @@ class CaseRecording:
         text, is_b64 = _as_text(body_bytes)
         if text and not is_b64:
             text, _ = redactor.body(text, ctype)
-        request = {"body": text or None, "headers": kept, "method": wire.method.upper(), "uri": url}
+        request = {"body": text, "headers": kept, "method": wire.method.upper(), "uri": url}
         key = RequestKey(
             wire.method.upper(), normalise_url(url), normalise_body(text, ctype, self.settings.match_ignore)
         )
