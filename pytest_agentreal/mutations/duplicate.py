@@ -19,6 +19,7 @@ from .registry import MutationContext
 from .text import (
     canonical,
     is_id_path,
+    leaves,
     mail_date,
     main_text_pointer,
     profile,
@@ -119,7 +120,7 @@ def _change_signature(text: str, lang: str, rng: random.Random) -> str:
     return append_paragraph(text, signature if br == HTML_BREAK or rng.random() < 0.5 else f"--\n{signature}")
 
 
-def _conflicts(sample: Sample, ctx: MutationContext) -> list[tuple[str, list[object]]]:
+def _conflicts(sample: Sample, ctx: MutationContext, first_only: bool = False) -> list[tuple[str, list[object]]]:
     """Fields whose value differs in another sample, with those values (same JSON type first).
 
     Structured fields (amounts, emails, products) come before free text: a resend whose amount
@@ -130,24 +131,22 @@ def _conflicts(sample: Sample, ctx: MutationContext) -> list[tuple[str, list[obj
     texts = set(text_pointers(sample, ctx))
     structured: list[tuple[str, list[object]]] = []
     textual: list[tuple[str, list[object]]] = []
-    for pointer, value in pointers.iter_leaves(sample):
+    for pointer, value, general in leaves(sample):
         if is_id_path(pointer, ctx):
             continue
         own = canonical(value)
-        others = [
-            v
-            for v, owners in prof.values.get(pointers.generalise(pointer), ())
-            if canonical(v) != own and any(o != own_id for o in owners)
-        ]
+        others = [v for key, v, owners in prof.values.get(general, ()) if key != own and owners != (own_id,)]
         same_type = [v for v in others if type(v) is type(value)]
         alternatives = same_type or [v for v in others if v is not None]
         if alternatives:
             (textual if pointer in texts else structured).append((pointer, alternatives))
+            if first_only:
+                break
     return structured or textual
 
 
 def _conflict_targets(sample: Sample, ctx: MutationContext) -> list[str]:
-    return [""] if _conflicts(sample, ctx) else []
+    return [""] if _conflicts(sample, ctx, first_only=True) else []
 
 
 @builtin("duplicate", "conflicting", targets=_conflict_targets, oracle="escalate")

@@ -18,7 +18,7 @@ from .. import pointers
 from ..model import Sample
 from .catalog import builtin
 from .registry import MutationContext
-from .text import is_id_path, one_per_field
+from .text import is_id_path, leaves, one_per_field
 
 
 def _fields(sample: Sample, ctx: MutationContext) -> list[tuple[str, Any]]:
@@ -28,7 +28,7 @@ def _fields(sample: Sample, ctx: MutationContext) -> list[tuple[str, Any]]:
     is kept as written.
     """
     if ctx.fields is None:
-        groups = [list(pointers.iter_leaves(sample))]
+        groups = [[(leaf.pointer, leaf.value) for leaf in leaves(sample)]]
     else:
         groups = [pointers.resolve_all(sample, pattern) for pattern in ctx.fields]
     result: dict[str, Any] = {}

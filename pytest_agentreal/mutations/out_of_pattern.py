@@ -20,7 +20,7 @@ from .catalog import builtin
 from .numbers import number_as_words
 from .registry import MutationContext
 from .schema import numeric_bounds
-from .text import is_id_path, one_per_field, parse_date, profile, sample_language
+from .text import is_id_path, leaves, one_per_field, parse_date, profile, sample_language
 
 _NUMERIC_TEXT = re.compile(r"-?\d+(?:\.\d+)?")
 _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
@@ -34,9 +34,9 @@ def _is_number(value: Any) -> bool:
 def _structured_leaves(sample: Sample, ctx: MutationContext) -> list[tuple[str, Any]]:
     texts = set(profile(ctx).text_fields)
     return [
-        (p, v)
-        for p, v in pointers.iter_leaves(sample)
-        if not is_id_path(p, ctx) and pointers.generalise(p) not in texts
+        (leaf.pointer, leaf.value)
+        for leaf in leaves(sample)
+        if leaf.field not in texts and not is_id_path(leaf.pointer, ctx)
     ]
 
 

@@ -8,6 +8,7 @@ cached, because ``targets()`` runs for every sample at collection time.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import unicodedata
@@ -16,7 +17,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from .. import pointers
 from ..model import Sample
@@ -44,7 +45,12 @@ _MAX_VALUES = 50  # distinct values kept per field for "another sample's value"
 
 def id_pointer(ctx: MutationContext) -> str:
     """The sample id's JSON Pointer (the manifest's ``id:`` is a key, or already a pointer)."""
-    return ctx.id_field if ctx.id_field.startswith("/") else pointers.join([ctx.id_field])
+    return _id_pointer(ctx.id_field)
+
+
+@functools.lru_cache(maxsize=64)
+def _id_pointer(id_field: str) -> str:
+    return id_field if id_field.startswith("/") else pointers.join([id_field])
 
 
 def sample_id(sample: Sample, ctx: MutationContext) -> str:
@@ -74,6 +80,33 @@ def key_tokens(pointer: str) -> list[str]:
 def is_date_text(value: str) -> bool:
     """Whether a string is an ISO date or date-time."""
     return bool(ISO_DATE.fullmatch(value) or ISO_DATETIME.fullmatch(value))
+
+
+class Leaf(NamedTuple):
+    """One leaf of a sample: its pointer, its value, and its field (``/items/*/qty``)."""
+
+    pointer: str
+    value: Any
+    field: str
+
+
+_LEAF_CACHE: list[tuple[Sample, list[Leaf]]] = []
+
+
+def leaves(sample: Sample) -> list[Leaf]:
+    """The sample's leaves in document order, remembered for the last few samples.
+
+    The planner asks every operator for targets of one sample in a row; walking and generalising
+    the sample once instead of a dozen times keeps collection of large corpora fast. Samples are
+    never mutated in place (operators deep-copy), so identity is a safe key.
+    """
+    for cached_sample, cached in _LEAF_CACHE:
+        if cached_sample is sample:
+            return cached
+    built = [Leaf(pointer, value, pointers.generalise(pointer)) for pointer, value in pointers.iter_leaves(sample)]
+    _LEAF_CACHE.insert(0, (sample, built))
+    del _LEAF_CACHE[4:]
+    return built
 
 
 def looks_like_free_text(value: Any) -> bool:
@@ -114,7 +147,8 @@ class CorpusProfile:
     text_fields: tuple[str, ...]
     body_field: str | None
     subject_fields: tuple[str, ...]
-    values: dict[str, tuple[tuple[Any, tuple[str, ...]], ...]]
+    # field -> (canonical text, value, ids of up to two samples holding it), first seen first
+    values: dict[str, tuple[tuple[str, Any, tuple[str, ...]], ...]]
     languages: tuple[str, ...]
     emails: tuple[str, ...]
     texts: tuple[str, ...]
@@ -125,10 +159,9 @@ def _build_profile(ctx: MutationContext) -> CorpusProfile:
     emails: dict[str, None] = {}
     for sample in list(ctx.samples)[:_MAX_PROFILED]:
         owner = sample_id(sample, ctx)
-        for pointer, value in pointers.iter_leaves(sample):
+        for pointer, value, general in leaves(sample):
             if is_id_path(pointer, ctx):
                 continue
-            general = pointers.generalise(pointer)
             st = stats.setdefault(general, _FieldStats())
             key = canonical(value)
             held, owners = st.values.get(key, (value, ()))
@@ -166,7 +199,7 @@ def _build_profile(ctx: MutationContext) -> CorpusProfile:
         text_fields=text_fields,
         body_field=body,
         subject_fields=subjects,
-        values={g: tuple(st.values.values()) for g, st in stats.items()},
+        values={g: tuple((key, v, owners) for key, (v, owners) in st.values.items()) for g, st in stats.items()},
         languages=tuple(lang for lang, _ in sorted(languages.items(), key=lambda kv: (-kv[1], kv[0]))),
         emails=tuple(emails),
         texts=tuple(texts[:200]),
@@ -192,9 +225,9 @@ def text_pointers(sample: Sample, ctx: MutationContext) -> list[str]:
     """Concrete pointers of this sample's non-empty free-text values, in document order."""
     fields = profile(ctx).text_fields
     return [
-        pointer
-        for pointer, value in pointers.iter_leaves(sample)
-        if isinstance(value, str) and value.strip() and pointers.generalise(pointer) in fields
+        leaf.pointer
+        for leaf in leaves(sample)
+        if leaf.field in fields and isinstance(leaf.value, str) and leaf.value.strip()
     ]
 
 
@@ -293,8 +326,8 @@ def parse_date(value: str) -> datetime | None:
 
 def sample_datetime(sample: Sample) -> datetime:
     """The first date in the sample (its own timeline), or a fixed date: never the clock."""
-    for _, value in pointers.iter_leaves(sample):
-        if isinstance(value, str) and (found := parse_date(value)) is not None:
+    for leaf in leaves(sample):
+        if isinstance(leaf.value, str) and (found := parse_date(leaf.value)) is not None:
             return found
     return _FALLBACK_DATE
 
@@ -302,9 +335,9 @@ def sample_datetime(sample: Sample) -> datetime:
 def sample_emails(sample: Sample) -> list[str]:
     """Email addresses the sample itself contains, in document order."""
     found: list[str] = []
-    for _, value in pointers.iter_leaves(sample):
-        if isinstance(value, str):
-            found.extend(EMAIL.findall(value))
+    for leaf in leaves(sample):
+        if isinstance(leaf.value, str):
+            found.extend(EMAIL.findall(leaf.value))
     return first_unique(found)
 
 
