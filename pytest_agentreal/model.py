@@ -237,6 +237,12 @@ class Outcome:
         """Whether no finding fails the case."""
         return not any(f.fails for f in self.findings)
 
+    @property
+    def judgeable(self) -> bool:
+        """Whether later cases may compare with this outcome: it passed, drift from the baseline aside
+        (a changed decision is the release's news, not a broken original)."""
+        return not any(f.fails and f.oracle != "drift" for f in self.findings)
+
     def check(self) -> Outcome:
         """Raise :class:`CaseFailed` with every failing finding; return ``self`` when it passed."""
         if not self.passed:

@@ -40,7 +40,7 @@ class OracleContext:
         if self.original_outcome is None:
             raise OriginalFailed("no original outcome available")
         original = self.original_outcome()
-        if not original.passed:
+        if not original.judgeable:
             raise OriginalFailed(f"original failed: {original.case.id}")
         return original
 

@@ -152,13 +152,19 @@ class _LazySession:
         elif report.when == "setup" and report.failed:
             case_id = item.stash.get(_CASE_ID_KEY, None)
             if case_id:
-                report.agentreal = {"cases": [{"id": case_id, "kind": "errors", "family": _family(case_id)}]}
+                message = str(call.excinfo.value) if call.excinfo is not None else "not judged"
+                report.agentreal = {"cases": [{"id": case_id, "kind": "errors", "family": _family(case_id),
+                                               "message": message}]}
         return report
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         data = getattr(report, "agentreal", None)
         if data and self._session is not None:
             self._session.tally_report(data, report)
+
+    def pytest_deselected(self, items: list[pytest.Item]) -> None:
+        if self._session is not None and items:
+            self._session.deselected = True
 
     def pytest_terminal_summary(self, terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
         if self._session is None or not self._session.has_results():
@@ -330,11 +336,18 @@ class CaseItem(pytest.Function):
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
         from .model import CaseFailed
-        from .oracles import OriginalFailed
 
-        if isinstance(excinfo.value, (CaseFailed, OriginalFailed)):
+        if isinstance(excinfo.value, CaseFailed):
             return str(excinfo.value)
         return super().repr_failure(excinfo)
+
+    def _repr_failure_py(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
+        # Setup errors ("original failed") are diagnoses, not bugs: no traceback.
+        from .oracles import OriginalFailed
+
+        if isinstance(excinfo.value, OriginalFailed):
+            return str(excinfo.value)
+        return super()._repr_failure_py(excinfo, style=style)
 
     def reportinfo(self) -> tuple[Path, int | None, str]:
         return self.path, None, self.name

@@ -103,6 +103,10 @@ class AgentSession:
         self._outcomes: list[Outcome] = []
         self._rates: dict[str, tuple[int, int]] = {}
         self._policy: dict[str, Any] = {}
+        self._records: dict[str, dict[str, Any]] = {}
+        self._report_entries: list[dict[str, Any]] = []
+        self._started = _now()
+        self.deselected = False
         self._cli_mutations = (
             parse_mutation_list(settings.mutations) if settings.mutations is not None else None
         )
@@ -185,7 +189,7 @@ class AgentSession:
         if case.mutation.is_original or not run.needs_original(case):
             return
         original = run.original_outcome(case, agent)
-        if not original.passed:
+        if not original.judgeable:
             raise OriginalFailed(f"original failed: {original.case.id} — fix it first; this case compares with it")
 
     def run_case(self, run: CorpusRun, case: Case, agent: Any) -> Outcome:
@@ -279,7 +283,7 @@ class AgentSession:
         passed = self.passes(outcomes)
         kind = "passed" if passed else ("xfailed" if first.xfail else "failed")
         failing = next((o for o in outcomes if not o.passed), None)
-        return {
+        record: dict[str, Any] = {
             "id": first.case.id,
             "family": first.case.mutation.family,
             "operator": first.case.mutation.key,
@@ -288,7 +292,18 @@ class AgentSession:
             "runs": len(outcomes),
             "passes": sum(o.passed for o in outcomes),
             "fields": sorted({f.path for f in failing.failures if f.path.startswith("/")}) if failing else [],
+            "drift": any(f.fails and f.oracle == "drift" for o in outcomes for f in o.findings),
+            # The baseline recorded its verdict without a baseline to drift from; drift is listed apart.
+            "passed_apart_from_drift": all(not any(f.fails and f.oracle != "drift" for f in o.findings)
+                                           for o in outcomes),
         }
+        if self.settings.report:
+            from .report.json_report import case_entry
+
+            run = self._runs.get(first.case.corpus)
+            ruling = run.policy.ruling if run is not None and run.policy.enabled else None
+            record["report"] = case_entry(outcomes, min_pass=self.settings.min_pass, ruling=ruling)
+        return record
 
     def record_for(self, outcomes: Sequence[Outcome]) -> dict[str, Any]:
         """Plain data about one item's cases, carried on its report (survives xdist)."""
@@ -308,6 +323,13 @@ class AgentSession:
             self._policy.setdefault(case_stats.corpus, PolicyStats(case_stats.corpus)).merge(case_stats)
         for record in data.get("cases", []):
             corpus = record["id"].split("/", 1)[0]
+            self._records[record["id"]] = {k: v for k, v in record.items() if k != "report"}
+            if "report" in record:
+                self._report_entries.append(record["report"])
+            elif record["kind"] == "errors" and self.settings.report:
+                from .report.json_report import error_entry
+
+                self._report_entries.append(error_entry(record["id"], record.get("message", "not judged")))
             self._rates[record["id"]] = (record.get("runs", 1), record.get("passes", int(record["kind"] == "passed")))
             tally = self._tallies.setdefault(corpus, CorpusTally())
             kind = record["kind"]
@@ -336,6 +358,11 @@ class AgentSession:
         lines = summary_lines(self._tallies, list(families()))
         for stats in self._policy.values():
             lines += stats.lines()
+        for corpus, release in self._releases().items():
+            lines.append(f"release summary ({corpus}, against {self._runs[corpus].corpus.manifest.baseline}):")
+            lines += ["  " + line for line in release.lines()]
+        if self.settings.report:
+            lines.append(f"report written to {self.settings.report}")
         if self.settings.repeat > 1:
             lines += self._passk_lines()
         return lines
@@ -365,14 +392,70 @@ class AgentSession:
         """The seed the controller resolved (``last`` included), for xdist workers."""
         return self.settings.seed
 
+    def _releases(self) -> dict[str, Any]:
+        """Per corpus, the release summary against its baseline (``--agent-baseline`` only)."""
+        if self.settings.baseline != "compare":
+            return {}
+        from .baseline import BaselineStore, ReleaseEntry, release_summary
+
+        full_run = self.settings.sample is None and self.settings.shard is None and not self.deselected
+        releases = {}
+        for name, run in self._runs.items():
+            manifest = run.corpus.manifest
+            store = BaselineStore(manifest.baseline or manifest.root / "baseline", name)
+            baseline = {r.case_id: r for r in store.records()}
+            ran = {k: v for k, v in self._records.items() if k.startswith(name + "/")}
+            if not ran:
+                continue
+            entries = []
+            for case_id in sorted(set(ran) | set(baseline)):
+                record = ran.get(case_id)
+                base = baseline.get(case_id)
+                passed = None if record is None else bool(record.get("passed_apart_from_drift"))
+                entries.append(ReleaseEntry(case_id, passed, base.passed if base else None, base is not None,
+                                            bool(record and record.get("drift"))))
+            releases[name] = release_summary(entries, full_run=full_run)
+        return releases
+
+    def write_report(self) -> None:
+        """Write ``--agent-report`` (JSON or self-contained HTML) from every case entry."""
+        if not self.settings.report or not self._report_entries:
+            return
+        from .report.json_report import PolicySummary, RunMeta, assemble_report, write_report
+
+        policies = {}
+        for name, run in self._runs.items():
+            if run.policy.enabled:
+                policies[name] = PolicySummary(file=str(run.corpus.manifest.policy), default=run.policy.default,
+                                               modes={a: r.mode for a, r in run.policy.actions.items()})
+        meta = RunMeta(seed=self.settings.seed if self.settings.seed is not None else next(
+            (r.effective_seed for r in self._runs.values()), None), corpora=list(self._runs),
+            record_mode=self.settings.record, started=self._started, ended=_now(), repeat=self.settings.repeat,
+            min_pass=self.settings.min_pass, baseline=self.settings.baseline, policies=policies,
+            releases=self._releases())
+        path = Path(self.settings.report)
+        if not path.is_absolute():
+            path = self.invocation_dir / path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_report(path, assemble_report(self._report_entries, meta))
+
     def finish(self, *, is_worker: bool) -> None:
-        """Remember the seed for ``--agent-seed last``."""
-        if is_worker or self.cache is None or not self._runs:
+        """Write the report (controller only) and remember the seed for ``--agent-seed last``."""
+        if is_worker or not self._runs:
+            return
+        self.write_report()
+        if self.cache is None:
             return
         seed = self.settings.seed
         if seed is None:
             seed = next(iter(self._runs.values())).effective_seed
         self.cache.set(SEED_CACHE_KEY, seed)
+
+
+def _now() -> Any:
+    from datetime import datetime, timezone
+
+    return datetime.now(timezone.utc)
 
 
 def _rate_finding(rate: float, runs: int, minimum: float) -> Any:
