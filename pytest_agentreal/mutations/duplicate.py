@@ -49,10 +49,12 @@ def near(sample: Sample, target: str, rng: random.Random, ctx: MutationContext) 
     Only free text changes; ids, emails, addresses and numbers stay exactly as they were.
     """
     lang = sample_language(sample, ctx)
+    subjects = subject_pointers(sample, ctx)
     body_ptr = main_text_pointer(sample, ctx)
-    subjects = [p for p in subject_pointers(sample, ctx) if p != body_ptr]
+    if body_ptr in subjects:  # no body, only a subject: a resend shows in its prefix
+        body_ptr = None
     result = copy.deepcopy(sample)
-    style = rng.choice(("reply", "forward", "resend"))
+    style = rng.choice(("reply", "forward", "resend") if body_ptr is not None else ("reply", "forward"))
     when = sample_datetime(sample) - timedelta(hours=rng.randint(2, 72), minutes=rng.randint(0, 59))
     sender = next(iter(sample_emails(sample)), "")
     subject_text = str(pointers.resolve(sample, subjects[0])) if subjects else ""

@@ -192,10 +192,12 @@ def off_topic(sample: Sample, target: str, rng: random.Random, ctx: MutationCont
     lang = sample_language(sample, ctx)
     subject, request = rng.choice(phrases.pick(phrases.OFF_TOPIC, lang))
     result = copy.deepcopy(sample)
+    subjects = subject_pointers(sample, ctx)
     body_ptr = main_text_pointer(sample, ctx)
-    for pointer in subject_pointers(sample, ctx):
-        if pointer != body_ptr:
-            result = pointers.replace(result, pointer, subject)
+    if body_ptr in subjects:  # no body, only a subject: the request itself goes there
+        subject, body_ptr = request, None
+    for pointer in subjects:
+        result = pointers.replace(result, pointer, subject)
     if body_ptr is not None:
         body = str(pointers.resolve(sample, body_ptr))
         sign_off = _sign_off(body)

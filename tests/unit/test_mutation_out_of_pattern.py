@@ -11,6 +11,7 @@ import pytest
 
 from pytest_agentreal.mutations.numbers import number_as_words
 from pytest_agentreal.mutations.out_of_pattern import confusions, out_of_range_values
+from pytest_agentreal.mutations.phrases import OFF_TOPIC
 from pytest_agentreal.mutations.registry import MutationContext, get_operator
 from pytest_agentreal.mutations.schema import numeric_bounds
 from pytest_agentreal.mutations.text import fold_text, parse_date
@@ -239,3 +240,16 @@ def test_added_text_follows_the_body_layout() -> None:
     crlf = dict(INBOX[0], text=INBOX[0]["text"].replace("\n", "\r\n"))
     (out,) = get_operator("out_of_pattern", "injection").apply(crlf, "/text", random.Random(0), ctx())
     assert "\n" not in out["text"].replace("\r\n", "")
+
+
+def test_a_sample_with_a_subject_and_no_body_still_gets_realistic_text_cases() -> None:
+    sample = {k: v for k, v in INBOX[0].items() if k != "text"}
+    samples = [sample, *INBOX[1:]]
+    context = MutationContext("c", samples, "id")
+    off_topic = get_operator("out_of_pattern", "off_topic").apply(sample, "", random.Random(0), context)[0]
+    assert off_topic["subject"] in [request for _, request in OFF_TOPIC["en"]]
+    near = get_operator("duplicate", "near")
+    for seed in range(10):
+        resend = near.apply(sample, "", random.Random(seed), context)[1]
+        assert resend["subject"].endswith(sample["subject"]) and resend["subject"] != sample["subject"]
+        assert set(resend) == set(sample)
