@@ -72,7 +72,7 @@ class _Handler(BaseHTTPRequestHandler):
     timeout = 10
     server: LocalServer
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - keep test output quiet
+    def log_message(self, format: str, *args: Any) -> None:
         pass
 
     # -- plumbing -------------------------------------------------------------------------------
@@ -243,7 +243,9 @@ def _chat(h: Handler, path: str, query: dict[str, list[str]], body: bytes) -> No
             message: dict[str, Any] = {
                 "role": "assistant",
                 "content": None,
-                "tool_calls": [{"id": "call_1", "type": "function", "function": {"name": name, "arguments": arguments}}],
+                "tool_calls": [
+                    {"id": "call_1", "type": "function", "function": {"name": name, "arguments": arguments}}
+                ],
             }
             finish = "tool_calls"
         else:
@@ -318,7 +320,8 @@ def _messages(h: Handler, path: str, query: dict[str, list[str]], body: bytes) -
         }  # fmt: skip
         yield event("message_start", {"type": "message_start", "message": message})
         yield event(
-            "content_block_start", {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}}
+            "content_block_start",
+            {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}},
         )
         for word in text.split(" "):
             delta = {"type": "text_delta", "text": word + " "}
@@ -326,7 +329,11 @@ def _messages(h: Handler, path: str, query: dict[str, list[str]], body: bytes) -
         yield event("content_block_stop", {"type": "content_block_stop", "index": 0})
         yield event(
             "message_delta",
-            {"type": "message_delta", "delta": {"stop_reason": "end_turn", "stop_sequence": None}, "usage": {"output_tokens": 6}},
+            {
+                "type": "message_delta",
+                "delta": {"stop_reason": "end_turn", "stop_sequence": None},
+                "usage": {"output_tokens": 6},
+            },
         )
         yield event("message_stop", {"type": "message_stop"})
 

@@ -189,9 +189,7 @@ def _malformed(text: str) -> str:
 
 for _operator in (
     FaultOperator("http_500", "before", 500, "Internal Server Error", (("retry-after-ms", "1"),)),
-    FaultOperator(
-        "http_429", "before", 429, "Too Many Requests", (("retry-after", "0"), ("retry-after-ms", "1"))
-    ),
+    FaultOperator("http_429", "before", 429, "Too Many Requests", (("retry-after", "0"), ("retry-after-ms", "1"))),
     FaultOperator("timeout", "before", None, "Gateway Timeout"),
     FaultOperator("malformed_json", "after", damage=_malformed, on_text=True),
     FaultOperator("empty_result", "after", damage=_empty),

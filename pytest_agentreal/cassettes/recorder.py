@@ -65,9 +65,7 @@ class Recorder:
         ignore = self.settings.match_ignore
         for interaction in data.interactions:
             request = interaction["request"]
-            ctype = next(
-                (v[0] for k, v in request["headers"].items() if k.lower() == "content-type" and v), ""
-            )
+            ctype = next((v[0] for k, v in request["headers"].items() if k.lower() == "content-type" and v), "")
             body, _ = self.redactor.body(request["body"], ctype) if request["body"] else ("", 0)
             uri, _ = self.redactor.url(request["uri"])
             loaded.http_keys.append(

@@ -94,9 +94,7 @@ class Redactor:
         # partial groups too, or they would leak a byte or two of the secret.
         frag_re = _alternation(n for n, _ in fragments)
         self._frag_re = (
-            re.compile(r"[A-Za-z0-9+/_-]{0,3}(" + frag_re.pattern + r")[A-Za-z0-9+/_-]{0,3}={0,2}")
-            if frag_re
-            else None
+            re.compile(r"[A-Za-z0-9+/_-]{0,3}(" + frag_re.pattern + r")[A-Za-z0-9+/_-]{0,3}={0,2}") if frag_re else None
         )
 
     # -- text -------------------------------------------------------------------------------

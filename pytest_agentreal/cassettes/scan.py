@@ -31,9 +31,7 @@ def scan_text(text: str, redactor: Redactor, where: str) -> list[Finding]:
     except ValueError:
         return findings
     for location, problem in _structural(document):
-        findings.append(
-            Finding(oracle="secret", message=problem, path=location, expected="redacted", evidence=where)
-        )
+        findings.append(Finding(oracle="secret", message=problem, path=location, expected="redacted", evidence=where))
     return findings
 
 

@@ -108,9 +108,7 @@ def validate(path: Path, document: Any, fix: str = "") -> CassetteData:
     version = document.get("version", VCR_VERSION)
     if version != VCR_VERSION:
         raise fail("version", f"unsupported cassette version {version!r} (expected {VCR_VERSION})")
-    interactions = [
-        _interaction(fail, f"interactions[{i}]", item) for i, item in enumerate(document["interactions"])
-    ]
+    interactions = [_interaction(fail, f"interactions[{i}]", item) for i, item in enumerate(document["interactions"])]
     metadata = document.get("metadata") or {}
     if not isinstance(metadata, dict):
         raise fail("metadata", "expected an object")

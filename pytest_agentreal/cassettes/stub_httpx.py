@@ -210,5 +210,3 @@ async def _read_async(module: ModuleType, request: Any, response: Any, pending: 
         with contextlib.suppress(Exception):
             await response.aclose()
     return b"".join(parts), truncated
-
-

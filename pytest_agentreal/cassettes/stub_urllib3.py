@@ -18,7 +18,6 @@ from . import active
 from .recording import Pending
 from .wire import Answer, WireRequest, first_header
 
-
 _UNSET: Any = object()
 
 

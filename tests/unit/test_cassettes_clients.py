@@ -27,7 +27,7 @@ from pytest_agentreal.cassettes import CassetteSettings, Recorder, read_interact
 from pytest_agentreal.cassettes.recording import CaseRecording, RequestNotRecorded
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from servers import LocalServer  # noqa: E402
+from servers import LocalServer
 
 CASE = "corpus/S-1[original]"
 
@@ -38,9 +38,13 @@ def server() -> Iterator[LocalServer]:
         yield srv
 
 
-def run(directory: Path, mode: str, agent: Callable[[], Any], case: str = CASE, **options: Any) -> tuple[Any, CaseRecording]:
+def run(
+    directory: Path, mode: str, agent: Callable[[], Any], case: str = CASE, **options: Any
+) -> tuple[Any, CaseRecording]:
     """Run ``agent`` as one case; returns its result (or the exception it raised) and the recording."""
-    recorder = Recorder(CassetteSettings(directory=directory, mode=mode, record_hint="pytest --agent-record once", **options))
+    recorder = Recorder(
+        CassetteSettings(directory=directory, mode=mode, record_hint="pytest --agent-record once", **options)
+    )
     with recorder.open(case) as recording:
         try:
             result: Any = agent()
@@ -131,7 +135,7 @@ def test_cassette_stores_decoded_gzip_and_one_file_per_case(server: LocalServer,
 
 
 # -- LLM SDKs -----------------------------------------------------------------------------------
-TOOLS = [
+TOOLS: Any = [
     {
         "type": "function",
         "function": {
@@ -144,50 +148,66 @@ TOOLS = [
 
 
 def openai_agent(url: str, prompt: str = "Where is my order?", retries: int = 0) -> list[Any]:
-    client = openai.OpenAI(base_url=f"{url}/v1", api_key="sk-test-0123456789", max_retries=retries)
+    client: Any = openai.OpenAI(base_url=f"{url}/v1", api_key="sk-test-0123456789", max_retries=retries)
     messages: list[Any] = [{"role": "user", "content": prompt}]
-    first = client.chat.completions.create(model="gpt-test", messages=messages, tools=TOOLS)  # type: ignore[arg-type]
-    call = first.choices[0].message.tool_calls[0]  # type: ignore[index]
+    first = client.chat.completions.create(model="gpt-test", messages=messages, tools=TOOLS)
+    call = first.choices[0].message.tool_calls[0]
     messages += [
         first.choices[0].message.model_dump(exclude_none=True),
         {"role": "tool", "tool_call_id": call.id, "content": '{"customer": "C-1"}'},
     ]
-    second = client.chat.completions.create(model="gpt-test", messages=messages, tools=TOOLS)  # type: ignore[arg-type]
+    second = client.chat.completions.create(model="gpt-test", messages=messages, tools=TOOLS)
     stream = client.chat.completions.create(
-        model="gpt-test", messages=[{"role": "user", "content": prompt}], tools=TOOLS, stream=True  # type: ignore[list-item]
+        model="gpt-test",
+        messages=[{"role": "user", "content": prompt}],
+        tools=TOOLS,
+        stream=True,
     )
     chunks = list(stream)
-    arguments = "".join(c.choices[0].delta.tool_calls[0].function.arguments or "" for c in chunks if c.choices and c.choices[0].delta.tool_calls)  # type: ignore[union-attr,index]  # noqa: E501
+    arguments = "".join(
+        c.choices[0].delta.tool_calls[0].function.arguments or ""
+        for c in chunks
+        if c.choices and c.choices[0].delta.tool_calls
+    )
     plain = client.chat.completions.create(model="gpt-test", messages=[{"role": "user", "content": "hi"}], stream=True)
     text = "".join(c.choices[0].delta.content or "" for c in plain if c.choices)
-    return [call.function.name, call.function.arguments, second.choices[0].message.content, len(chunks), arguments, text]  # type: ignore[union-attr]
+    return [
+        call.function.name,
+        call.function.arguments,
+        second.choices[0].message.content,
+        len(chunks),
+        arguments,
+        text,
+    ]
 
 
 async def openai_agent_async(url: str) -> list[Any]:
-    client = openai.AsyncOpenAI(base_url=f"{url}/v1", api_key="sk-test-0123456789", max_retries=0)
+    client: Any = openai.AsyncOpenAI(base_url=f"{url}/v1", api_key="sk-test-0123456789", max_retries=0)
     first = await client.chat.completions.create(
-        model="gpt-test", messages=[{"role": "user", "content": "async?"}], tools=TOOLS  # type: ignore[list-item]
+        model="gpt-test",
+        messages=[{"role": "user", "content": "async?"}],
+        tools=TOOLS,
     )
     stream = await client.chat.completions.create(
         model="gpt-test", messages=[{"role": "user", "content": "async stream"}], stream=True
     )
     text = "".join([c.choices[0].delta.content or "" async for c in stream if c.choices])
     await client.close()
-    return [first.choices[0].message.tool_calls[0].function.arguments, text]  # type: ignore[index,union-attr]
+    return [first.choices[0].message.tool_calls[0].function.arguments, text]
 
 
 def anthropic_agent(url: str) -> list[Any]:
-    client = anthropic.Anthropic(base_url=url, api_key="sk-ant-0123456789", max_retries=0)
+    client: Any = anthropic.Anthropic(base_url=url, api_key="sk-ant-0123456789", max_retries=0)
     message = client.messages.create(model="claude-test", max_tokens=64, messages=[{"role": "user", "content": "hi"}])
     with client.messages.stream(
         model="claude-test", max_tokens=64, messages=[{"role": "user", "content": "stream"}]
     ) as stream:
         pieces = list(stream.text_stream)
-    return [message.content[0].text, pieces]  # type: ignore[union-attr]
+    return [message.content[0].text, pieces]
 
 
 async def anthropic_agent_async(url: str) -> list[Any]:
-    client = anthropic.AsyncAnthropic(base_url=url, api_key="sk-ant-0123456789", max_retries=0)
+    client: Any = anthropic.AsyncAnthropic(base_url=url, api_key="sk-ant-0123456789", max_retries=0)
     message = await client.messages.create(
         model="claude-test", max_tokens=64, messages=[{"role": "user", "content": "hi async"}]
     )
@@ -196,7 +216,7 @@ async def anthropic_agent_async(url: str) -> list[Any]:
     )
     kinds = [event.type async for event in events]
     await client.close()
-    return [message.content[0].text, kinds]  # type: ignore[union-attr]
+    return [message.content[0].text, kinds]
 
 
 SDK_AGENTS: dict[str, Callable[[str], Any]] = {
@@ -212,6 +232,7 @@ def test_llm_sdks_replay_tool_calls_and_streams(sdk: str, server: LocalServer, t
     agent = SDK_AGENTS[sdk]
     recorded, recording = run(tmp_path, "once", lambda: agent(server.url))
     assert not isinstance(recorded, Exception), recorded
+    assert recording.findings == []
     hits = len(server.requests)
     replayed, replay = run(tmp_path, "none", lambda: agent(server.url))
     assert replayed == recorded
@@ -316,7 +337,9 @@ def test_new_episodes_replays_known_requests_and_records_new_ones(server: LocalS
     assert server.hits("/json") == 1 and server.hits("/crm/customers") == 1
     path = tmp_path / "corpus" / "S-1" / "original.json"
     assert [i.url.rsplit("/", 1)[-1] for i in read_interactions(path)] == ["json", "customers"]
-    _, third = run(tmp_path, "none", lambda: [httpx.get(f"{server.url}/json"), httpx.get(f"{server.url}/crm/customers")])
+    _, third = run(
+        tmp_path, "none", lambda: [httpx.get(f"{server.url}/json"), httpx.get(f"{server.url}/crm/customers")]
+    )
     assert third.findings == []
 
 
@@ -350,12 +373,18 @@ def test_interactions_carry_deliveries_in_order(server: LocalServer, tmp_path: P
 def test_plain_vcrpy_replays_our_cassette(server: LocalServer, tmp_path: Path) -> None:
     import vcr
 
-    run(tmp_path, "once", lambda: [httpx.get(f"{server.url}/json?a=1"), httpx.post(f"{server.url}/echo", json={"k": 1})])
+    run(
+        tmp_path, "once", lambda: [httpx.get(f"{server.url}/json?a=1"), httpx.post(f"{server.url}/echo", json={"k": 1})]
+    )
     hits = len(server.requests)
     path = tmp_path / "corpus" / "S-1" / "original.json"
-    with vcr.use_cassette(str(path), serializer="json", record_mode="none", match_on=["method", "uri", "body"]) as cassette:
+    with vcr.use_cassette(
+        str(path), serializer="json", record_mode="none", match_on=["method", "uri", "body"]
+    ) as cassette:
         assert httpx.get(f"{server.url}/json?a=1").json()["query"] == {"a": "1"}
-        assert httpx.post(f"{server.url}/echo", content=b'{"k":1}', headers={"content-type": "application/json"}).json()["body"] == {"k": 1}  # noqa: E501
+        assert httpx.post(
+            f"{server.url}/echo", content=b'{"k":1}', headers={"content-type": "application/json"}
+        ).json()["body"] == {"k": 1}
         assert cassette.play_count == 2
         assert cassette.get_metadata("agentreal", None)["case"] == CASE
     assert len(server.requests) == hits
