@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from .. import pointers
-from .text import HOMOGLYPHS
+from .unicode_noise import HOMOGLYPHS
 
 _CONTEXT = 24  # characters kept either side of a change in a long string
 _MAX_VALUE = 70  # longest rendering of a removed/added value

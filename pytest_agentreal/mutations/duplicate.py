@@ -14,13 +14,13 @@ from .. import pointers
 from ..model import Sample
 from . import phrases
 from .catalog import builtin
+from .dates import mail_date
 from .layout import HTML_BREAK, append_paragraph, join_blocks, line_break, paragraph, quote_block
 from .registry import MutationContext
 from .text import (
     canonical,
     is_id_path,
     leaves,
-    mail_date,
     main_text_pointer,
     profile,
     sample_datetime,

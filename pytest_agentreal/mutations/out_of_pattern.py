@@ -17,10 +17,11 @@ from typing import Any
 from .. import pointers
 from ..model import Sample
 from .catalog import builtin
+from .dates import parse_date
 from .numbers import number_as_words
 from .registry import MutationContext
 from .schema import numeric_bounds
-from .text import is_id_path, leaves, one_per_field, parse_date, profile, sample_language
+from .text import is_id_path, leaves, one_per_field, profile, sample_language
 
 _NUMERIC_TEXT = re.compile(r"-?\d+(?:\.\d+)?")
 _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",

@@ -17,11 +17,11 @@ from .. import pointers
 from ..model import Sample
 from . import phrases
 from .catalog import builtin
+from .dates import mail_date
 from .layout import append_paragraph, join_blocks, line_break, paragraph, plain_lines, quote_block
 from .registry import MutationContext
 from .text import (
     key_tokens,
-    mail_date,
     main_text_pointer,
     one_per_field,
     profile,

@@ -11,7 +11,6 @@ from __future__ import annotations
 import functools
 import json
 import re
-import unicodedata
 import weakref
 from collections import Counter
 from collections.abc import Sequence
@@ -21,12 +20,12 @@ from typing import Any, NamedTuple
 
 from .. import pointers
 from ..model import Sample
+from .dates import is_date_text, parse_date
+from .language import detect_language
 from .registry import MutationContext
 
 EMAIL = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}")
 _URL = re.compile(r"(?:https?://|www\.)\S+")
-ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-ISO_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?")
 _OTHER_DATE = re.compile(r"\d{1,2}[./]\d{1,2}[./]\d{2,4}")
 _STREET = re.compile(
     r"^\d+\w?\s+.*\b(street|st|road|rd|avenue|ave|lane|ln|drive|dr|way|blvd|straße|strasse|str|weg|platz|"
@@ -75,11 +74,6 @@ def key_tokens(pointer: str) -> list[str]:
     tokens = pointers.parse(pointer)
     last = next((t for t in reversed(tokens) if not t.isdigit()), "")
     return [w.lower() for w in re.findall(r"[A-Za-z][a-z]*|[0-9]+", last)]
-
-
-def is_date_text(value: str) -> bool:
-    """Whether a string is an ISO date or date-time."""
-    return bool(ISO_DATE.fullmatch(value) or ISO_DATETIME.fullmatch(value))
 
 
 class Leaf(NamedTuple):
@@ -264,64 +258,13 @@ def one_per_field(pointer_list: Sequence[str]) -> list[str]:
     return list(seen.values())
 
 
-_STOPWORDS: dict[str, frozenset[str]] = {
-    lang: frozenset(words.split())
-    for lang, words in {
-        "en": "the and is my i you to of for please with have this not it was thanks hello hi",
-        "de": "der die das und ist ich nicht mit mein meine bitte sie ein eine zu für danke habe",
-        "fr": "le les et est je pas mon ma vous une des pour merci avec bonjour ai été",
-        "es": "el los las y es mi por para una con gracias hola que pero está he",
-        "it": "il di è non mio mia per una con grazie buongiorno che sono ho ancora",
-        "nl": "het een en ik niet mijn met voor bedankt graag van u dat heb is",
-        "pt": "o os e é meu minha não para uma com obrigado obrigada olá que está",
-    }.items()
-}
-
-
-def detect_language(text: str) -> str:
-    """A two-letter language code by stop words (``en`` when unsure): cheap and deterministic."""
-    words = re.findall(r"[^\W\d_]+", text.lower())[:400]
-    scores = {lang: sum(w in stop for w in words) for lang, stop in _STOPWORDS.items()}
-    best = max(scores, key=lambda lang: scores[lang])  # first of equal scores: dict order is fixed
-    return best if scores[best] >= 2 else "en"
-
-
 def sample_language(sample: Sample, ctx: MutationContext) -> str:
     """The language of the sample's free text."""
     text = " ".join(str(pointers.resolve(sample, p)) for p in text_pointers(sample, ctx))
     return detect_language(text) if text else (profile(ctx).languages or ("en",))[0]
 
 
-# Latin letters and the Cyrillic/Greek letters that render the same (homoglyphs).
-HOMOGLYPHS: dict[str, str] = {
-    "a": "а", "c": "с", "e": "е", "o": "о", "p": "р", "x": "х", "y": "у", "i": "і",
-    "A": "А", "B": "В", "C": "С", "E": "Е", "H": "Н", "K": "К", "M": "М", "O": "О", "P": "Р", "T": "Т",
-}  # fmt: skip
-_UNHOMOGLYPH = {ord(v): k for k, v in HOMOGLYPHS.items()}
-
-
-def fold_text(text: str) -> str:
-    """What a reader sees: NFKC, homoglyphs mapped back, invisible marks and emoji removed.
-
-    ``out_of_pattern.unicode`` must keep ``fold_text`` unchanged: that is what "the meaning is the
-    same" means for it.
-    """
-    text = unicodedata.normalize("NFKC", text).translate(_UNHOMOGLYPH)
-    kept = [ch for ch in text if unicodedata.category(ch) not in ("Cf", "So", "Sk") and ch != "\ufe0f"]
-    return " ".join("".join(kept).split())
-
-
 _FALLBACK_DATE = datetime(2024, 3, 4, 9, 30)
-
-
-def parse_date(value: str) -> datetime | None:
-    """An ISO date or date-time string as a naive datetime (zone dropped), or None."""
-    if not is_date_text(value):
-        return None
-    try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00").replace(" ", "T")).replace(tzinfo=None)
-    except ValueError:
-        return None
 
 
 def sample_datetime(sample: Sample) -> datetime:
@@ -339,14 +282,3 @@ def sample_emails(sample: Sample) -> list[str]:
         if isinstance(leaf.value, str):
             found.extend(EMAIL.findall(leaf.value))
     return first_unique(found)
-
-
-def mail_date(when: datetime, lang: str = "en") -> str:
-    """A date as mail clients print it in a quote header (``Mon, 4 Mar 2024 at 09:30`` in English)."""
-    if lang == "en":
-        days = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-        months = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-        return f"{days[when.weekday()]}, {when.day} {months[when.month - 1]} {when.year} at {when:%H:%M}"
-    if lang in ("de", "nl"):
-        return f"{when:%d.%m.%Y}, {when:%H:%M}"
-    return f"{when:%d/%m/%Y} {when:%H:%M}"

@@ -1,6 +1,6 @@
 """Unicode that changes how text is encoded but not what a reader sees (``out_of_pattern.unicode``).
 
-Every change here is undone by :func:`.text.fold_text` (NFKC, homoglyphs mapped back, invisible
+Every change here is undone by :func:`fold_text` (NFKC, homoglyphs mapped back, invisible
 marks and emoji dropped), and none touches digits-with-meaning inside emails, URLs or ids: only
 whole alphabetic words, spaces between words, sentence ends and the start of the text.
 """
@@ -12,7 +12,24 @@ import re
 import unicodedata
 from collections.abc import Callable
 
-from .text import HOMOGLYPHS
+# Latin letters and the Cyrillic/Greek letters that render the same (homoglyphs).
+HOMOGLYPHS: dict[str, str] = {
+    "a": "а", "c": "с", "e": "е", "o": "о", "p": "р", "x": "х", "y": "у", "i": "і",
+    "A": "А", "B": "В", "C": "С", "E": "Е", "H": "Н", "K": "К", "M": "М", "O": "О", "P": "Р", "T": "Т",
+}  # fmt: skip
+_UNHOMOGLYPH = {ord(v): k for k, v in HOMOGLYPHS.items()}
+
+
+def fold_text(text: str) -> str:
+    """What a reader sees: NFKC, homoglyphs mapped back, invisible marks and emoji removed.
+
+    ``out_of_pattern.unicode`` must keep ``fold_text`` unchanged: that is what "the meaning is the
+    same" means for it.
+    """
+    text = unicodedata.normalize("NFKC", text).translate(_UNHOMOGLYPH)
+    kept = [ch for ch in text if unicodedata.category(ch) not in ("Cf", "So", "Sk") and ch != "\ufe0f"]
+    return " ".join("".join(kept).split())
+
 
 # A purely alphabetic word that is not part of an email address, a URL or a hyphenated code.
 _WORD = re.compile(r"(?<![\w@./:-])[^\W\d_]{3,}(?![\w@/-]|\.\w|:/)")

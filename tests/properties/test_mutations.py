@@ -15,9 +15,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pytest_agentreal import pointers
+from pytest_agentreal.mutations.dates import parse_date
 from pytest_agentreal.mutations.diff import Change, changes
 from pytest_agentreal.mutations.registry import MutationContext, Operator, get_operator, iter_operators
-from pytest_agentreal.mutations.text import fold_text, parse_date
+from pytest_agentreal.mutations.unicode_noise import fold_text
 
 FIRST = ["Anna", "Jonas", "Claire", "Marco", "Sofia", "Liam", "Emma", "Lucas"]
 LAST = ["Schmidt", "Weber", "Martin", "Rossi", "Garcia", "Jansen", "Silva", "Brown"]

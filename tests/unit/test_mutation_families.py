@@ -13,8 +13,9 @@ from typing import Any
 
 import pytest
 
+from pytest_agentreal.mutations.language import detect_language
 from pytest_agentreal.mutations.registry import MutationContext, families, get_operator
-from pytest_agentreal.mutations.text import detect_language, profile, sample_language, text_pointers
+from pytest_agentreal.mutations.text import profile, sample_language, text_pointers
 
 TICKETS: list[dict[str, Any]] = [
     {

@@ -9,13 +9,13 @@ from typing import Any
 
 import pytest
 
+from pytest_agentreal.mutations.dates import parse_date
 from pytest_agentreal.mutations.numbers import number_as_words
 from pytest_agentreal.mutations.out_of_pattern import confusions, out_of_range_values
 from pytest_agentreal.mutations.phrases import OFF_TOPIC
 from pytest_agentreal.mutations.registry import MutationContext, get_operator
 from pytest_agentreal.mutations.schema import numeric_bounds
-from pytest_agentreal.mutations.text import fold_text, parse_date
-from pytest_agentreal.mutations.unicode_noise import TECHNIQUES, perturb
+from pytest_agentreal.mutations.unicode_noise import TECHNIQUES, fold_text, perturb
 
 INBOX: list[dict[str, Any]] = [
     {
