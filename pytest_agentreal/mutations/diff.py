@@ -41,7 +41,8 @@ def changes(original: Any, mutated: Any) -> list[Change]:
 
 
 def _same(a: Any, b: Any) -> bool:
-    return type(a) is type(b) and a == b
+    # ``==`` alone says {"qty": 1} == {"qty": 1.0} == {"qty": True}; a type change is a change.
+    return type(a) is type(b) and a == b and _key(a) == _key(b)
 
 
 def _walk(old: Any, new: Any, path: tuple[str, ...], found: list[Change]) -> None:

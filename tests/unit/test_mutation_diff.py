@@ -23,6 +23,7 @@ def edited(**changes: Any) -> dict[str, Any]:
 def test_equal_inputs_have_no_diff() -> None:
     assert input_diff(TICKET, dict(TICKET)) == []
     assert changes(1, 1.0) == [Change("~", "", 1, 1.0)]  # a type change is a change
+    assert input_diff({"qty": [1]}, {"qty": [True]}) == ["~ /qty/0: 1 → true"]
 
 
 def test_removed_added_and_changed_members_with_pointers() -> None:
