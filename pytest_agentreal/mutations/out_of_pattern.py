@@ -140,7 +140,7 @@ def _date_out_of_range(value: str) -> list[str]:
     prefix_len = 10
     tail = value[prefix_len:]
     when = parse_date(value)
-    future = (when + timedelta(days=400)).strftime("%Y-%m-%d") if when else "2099-12-31"
+    future = (when + timedelta(days=400)).date().isoformat() if when and when.year < 9999 else "2099-12-31"
     return [d + tail for d in ("0001-01-01", "9999-12-31", future) if d + tail != value]
 
 

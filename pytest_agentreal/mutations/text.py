@@ -268,9 +268,14 @@ _FALLBACK_DATE = datetime(2024, 3, 4, 9, 30)
 
 
 def sample_datetime(sample: Sample) -> datetime:
-    """The first date in the sample (its own timeline), or a fixed date: never the clock."""
+    """The first plausible date in the sample (its own timeline), or a fixed date: never the clock.
+
+    Sentinels such as ``0001-01-01`` or ``9999-12-31`` are skipped: a thread is dated around
+    them, and date arithmetic next to them overflows.
+    """
     for leaf in leaves(sample):
-        if isinstance(leaf.value, str) and (found := parse_date(leaf.value)) is not None:
+        found = parse_date(leaf.value) if isinstance(leaf.value, str) else None
+        if found is not None and 1970 <= found.year <= 2200:
             return found
     return _FALLBACK_DATE
 

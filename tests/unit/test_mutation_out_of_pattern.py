@@ -253,3 +253,20 @@ def test_a_sample_with_a_subject_and_no_body_still_gets_realistic_text_cases() -
         resend = near.apply(sample, "", random.Random(seed), context)[1]
         assert resend["subject"].endswith(sample["subject"]) and resend["subject"] != sample["subject"]
         assert set(resend) == set(sample)
+
+
+def test_operators_chain_over_sentinel_dates_without_overflow() -> None:
+    # Explore mode chains operators: a sample may already carry 0001-01-01 or 9999-12-31.
+    for sentinel in ("0001-01-01T14:03:00+02:00", "9999-12-31T14:03:00+02:00"):
+        sample = dict(INBOX[0], sent=sentinel)
+        context = MutationContext("c", [sample, *INBOX[1:]], "id")
+        for family, name, target in [
+            ("duplicate", "near", ""),
+            ("out_of_pattern", "oversize", "/text"),
+            ("out_of_pattern", "injection", "/text"),
+            ("out_of_pattern", "out_of_range", "/sent"),
+            ("out_of_pattern", "wrong_type", "/sent"),
+        ]:
+            for seed in range(6):
+                out = get_operator(family, name).apply(sample, target, random.Random(seed), context)
+                assert out[-1]["id"] == "M-101"
