@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import importlib
 import datetime
+import importlib
 import sys
 import threading
 from collections.abc import Callable, Iterator
