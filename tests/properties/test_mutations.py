@@ -257,3 +257,33 @@ def test_missing_oracle_follows_required_fields(samples: list[dict[str, Any]]) -
         op = get_operator("missing", name)
         for target in op.targets(samples[0], ctx):
             assert op.oracle(samples[0], target, ctx) == ("escalate" if target == "/body" else "safe")
+
+
+JSON_LEAVES = (
+    st.none()
+    | st.booleans()
+    | st.integers(-(10**6), 10**6)
+    | st.floats(-1e6, 1e6, allow_nan=False).map(lambda x: round(x, 2))
+    | st.text(max_size=30)
+    | st.sampled_from(["2024-03-05", "2024-03-05T10:00:00Z", "0001-01-01", "00123", "12.50", "a@b.org"])
+    | st.sampled_from(TEXT["en"]["sentence"] + TEXT["de"]["sentence"])
+)
+JSON = st.recursive(
+    JSON_LEAVES,
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(st.text(min_size=1, max_size=8), children, max_size=4)
+    ),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.dictionaries(st.text(min_size=1, max_size=8), JSON, max_size=5), min_size=1, max_size=3))
+def test_operators_accept_any_json_sample(bodies: list[dict[str, Any]]) -> None:
+    samples = [{**body, "ticket_id": f"T-{n}"} for n, body in enumerate(bodies)]
+    ctx = context(samples)
+    for sample in samples:
+        for op, target in cases(sample, ctx):
+            first = op.apply(sample, target, random.Random(1), ctx)
+            assert first == op.apply(sample, target, random.Random(1), ctx)
+            assert all(s["ticket_id"] == sample["ticket_id"] for s in first)
