@@ -102,6 +102,8 @@ def register_operator(
         raise ValueError(f"operator names must be identifiers, got {family!r}.{name!r}")
 
     def decorator(apply: ApplyFn) -> ApplyFn:
+        # Built-ins first, so user families list after them and `replace=True` replaces a loaded one.
+        _ensure_loaded()
         ops = _REGISTRY.setdefault(family, {})
         if name in ops and not replace:
             raise ValueError(f"mutation operator {family}.{name} is already registered")
