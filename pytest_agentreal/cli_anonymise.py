@@ -20,7 +20,6 @@ from .errors import ConfigError
 
 if TYPE_CHECKING:
     from .anonymise.pseudonyms import PseudonymTable
-    from .anonymise.report import Report
 
 HELP = "replace personal data with consistent pseudonyms, and remove secrets"
 
@@ -115,7 +114,7 @@ def _anonymise(
         text.enable_presidio()
 
     table = PseudonymTable(key, MappingFile.load(mapping_path, key))
-    anonymiser = Anonymiser(table, keep=args.keep)
+    anonymiser = Anonymiser(table, keep=args.keep, scan=True)
     report = Report(files=len(sources))
 
     total = 0
@@ -132,7 +131,6 @@ def _anonymise(
         def rewritten(source: Source) -> Iterator[dict[str, Any]]:
             for record in read_records(source):
                 new = anonymiser.apply(record, report)
-                _scan_leftovers(new, report, table)
                 bar.advance()
                 yield new
 
@@ -150,18 +148,6 @@ def _anonymise(
 def _inside(path: Path, folder: Path) -> bool:
     path, folder = path.resolve(), folder.resolve()
     return path == folder or folder in path.parents
-
-
-def _scan_leftovers(record: dict[str, Any], report: Report, table: PseudonymTable) -> None:
-    """Count what still looks personal in an anonymised record (pseudonyms excepted)."""
-    from .anonymise.detect import scan_record
-    from .pointers import generalise, resolve
-
-    for hit in scan_record(record, by_name=False):
-        value = resolve(record, hit.pointer)
-        if isinstance(value, str) and table.is_pseudonym(hit.kind, value[hit.start : hit.end]):
-            continue
-        report.leftover(generalise(hit.pointer), hit.kind)
 
 
 def _write_allowlists(folders: set[Path], table: PseudonymTable) -> None:

@@ -121,12 +121,13 @@ def _url_tokens(text: str) -> Iterator[Span]:
             yield "url_token", base + auth.start(1), base + auth.end(1)
         split = min((i for i in (url.find("?"), url.find("#")) if i >= 0), default=len(url))
         path = url[:split]
-        for segment in re.finditer(r"(?<=/)[^/?#]+", path):
+        for segment in re.finditer(r"(?<=/)[^/?#\[]+", path):
             if segment.start() > path.find("//") + 2 and _looks_like_token(segment[0], 32):
                 yield "url_token", base + segment.start(), base + segment.end()
         for param in re.finditer(r"[?&#;]([^=&#;]+)=([^&#;]*)", url[split:]):
             name, value = unquote(param[1]).lower(), param[2]
-            if value and (name in _SECRET_PARAMS or _looks_like_token(value, 24)):
+            # "[" starts the [REDACTED] marker of an earlier pass, never a real token.
+            if value and not value.startswith("[") and (name in _SECRET_PARAMS or _looks_like_token(value, 24)):
                 yield "url_token", base + split + param.start(2), base + split + param.end(2)
 
 

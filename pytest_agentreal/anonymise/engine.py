@@ -4,63 +4,112 @@ Pass 1 (:meth:`Anonymiser.collect`) registers every real value of every record; 
 :meth:`Anonymiser.resolve` hands out pseudonyms (order-independent, see :mod:`.pseudonyms`);
 pass 2 (:meth:`Anonymiser.apply`) rewrites each record. The record is analysed the same way in both
 passes, so a value found in pass 2 is always one registered in pass 1.
+
+Speed matters (a corpus export can have millions of rows): classification and rendering are cached
+per distinct value, leaves are plain tuples, and records are copied only along changed paths.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
-import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 from ..pointers import generalise, join, matches
+from .composites import COMPOSITES
 from .detect import field_kinds, scan_text
-from .formats import KINDS, REDACTED, casefold, mimic_case
+from .formats import KINDS, REDACTED
 from .pseudonyms import PseudonymTable
 from .report import Report
-from .text import NAME_WORD_RE, RecordContext, Replacement, name_words, plan
+from .text import RecordContext, Replacement, plan
 
 Path = tuple[str, ...]
-_PERSON_NAME_RE = re.compile(r"[^\W\d_][^\W\d_'’.,\- ]{0,79}")
+Leaf = tuple[Path, str, Any, Any]
+"""``(path, kind, value, norm)``: kind is a :data:`KINDS` name, ``"secret"`` or ``"text"``, or a
+composite (``"name"``, ``"address"``) whose norm is a tuple of ``(start, end, kind, norm)`` pieces."""
+Plan = tuple[list[Leaf], list[Path]]
+"""What :meth:`Anonymiser.collect` found in a record: its leaves and its personal-looking keys."""
+
 _STRUCTURED_TYPES = (str, int, _dt.date)
-
-
-@dataclass
-class _Leaf:
-    path: Path
-    kind: str  # a kind of formats.KINDS, "secret", or "text"
-    value: Any
-    norm: str | None = None
-
-
-@dataclass
-class _Analysis:
-    leaves: list[_Leaf] = field(default_factory=list)
-    context: RecordContext | None = None
-    keys: list[Path] = field(default_factory=list)  # dict keys that themselves look personal
+_SKIPPED = (type(None), bool, float)
+_KEEP: tuple[str, ...] = ("keep",)
 
 
 class Anonymiser:
-    """Anonymises JSON-like records with one :class:`PseudonymTable` (shared by every input)."""
+    """Anonymises JSON-like records with one :class:`PseudonymTable` (shared by every input).
 
-    def __init__(self, table: PseudonymTable, *, keep: Sequence[str] = ()) -> None:
+    ``keep``: JSON Pointers (``*`` = any key or index) of fields left untouched.
+    ``scan``: re-scan every rewritten free text and count what still looks personal in the report
+    (``report.leftovers``); structured fields need no re-scan, they are pseudonyms by construction.
+    """
+
+    def __init__(self, table: PseudonymTable, *, keep: Sequence[str] = (), scan: bool = False) -> None:
         self.table = table
         self.keep = tuple(keep)
+        self.scan = scan
         self._kinds: dict[Path, tuple[str, ...]] = {}
         self._pii_keys: dict[str, bool] = {}
+        # Pass 2 meets the values of pass 1 again: remember how each was classified and rendered.
+        self._classified: dict[tuple[tuple[str, ...], Any], tuple[str, Any] | None] = {}
+        self._rendered: dict[tuple[str, Any], Any] = {}
+        self._pointers: dict[Path, str] = {}
 
     # ------------------------------------------------------------------ analysis
 
     def _field_kinds(self, path: Path) -> tuple[str, ...]:
         general = tuple("*" if t.isdigit() else t for t in path)
-        kinds = self._kinds.get(general)
-        if kinds is None:
-            pointer = join(general)
-            kept = any(matches(k, pointer) for k in self.keep)
-            kinds = ("keep",) if kept else field_kinds(general)
-            self._kinds[general] = kinds
+        pointer = join(general)
+        if any(matches(k, pointer) for k in self.keep):
+            kinds = self._kinds[path] = _KEEP
+        else:
+            kinds = self._kinds[path] = field_kinds(general)
         return kinds
+
+    def _leaves(self, record: Any) -> Plan:
+        """Every leaf worth a look, and the dict keys that themselves look personal."""
+        leaves: list[Leaf] = []
+        keys: list[Path] = []
+        kinds_of = self._kinds
+        classified = self._classified
+
+        def walk(node: Any, path: Path) -> None:
+            pairs: Iterable[tuple[Any, Any]]
+            if node.__class__ is dict:
+                pairs = node.items()
+                is_dict = True
+            else:
+                pairs = enumerate(node)
+                is_dict = False
+            for key, child in pairs:
+                if is_dict and key.__class__ is str and len(key) >= 6 and self._key_is_personal(key):
+                    keys.append((*path, key))
+                token = key if key.__class__ is str else str(key)
+                cls = child.__class__
+                if cls is dict or cls is list:
+                    walk(child, (*path, token))
+                    continue
+                if cls in _SKIPPED:
+                    continue
+                child_path = (*path, token)
+                kinds = kinds_of.get(child_path)
+                if kinds is None:
+                    kinds = self._field_kinds(child_path)
+                if kinds:
+                    if kinds is _KEEP:
+                        continue
+                    cache_key = (kinds, child)
+                    found = classified.get(cache_key, _MISSING)
+                    if found is _MISSING:
+                        found = classified[cache_key] = _classify(kinds, child)
+                    if found is not None:
+                        leaves.append((child_path, found[0], child, found[1]))
+                        continue
+                if cls is str and child:
+                    leaves.append((child_path, "text", child, None))
+
+        if record.__class__ is dict or record.__class__ is list:
+            walk(record, ())
+        return leaves, keys
 
     def _key_is_personal(self, key: str) -> bool:
         found = self._pii_keys.get(key)
@@ -68,94 +117,48 @@ class Anonymiser:
             found = self._pii_keys[key] = bool(scan_text(key))
         return found
 
-    def _analyse(self, record: Any) -> _Analysis:
-        analysis = _Analysis()
-        leaves = analysis.leaves
-
-        def walk(node: Any, path: Path) -> None:
-            if isinstance(node, dict):
-                for key, child in node.items():
-                    if isinstance(key, str) and len(key) >= 6 and self._key_is_personal(key):
-                        analysis.keys.append((*path, key))
-                    walk(child, (*path, str(key)))
-                return
-            if isinstance(node, list):
-                for index, child in enumerate(node):
-                    walk(child, (*path, str(index)))
-                return
-            if node is None or isinstance(node, (bool, float)) or not path:
-                return
-            kinds = self._field_kinds(path)
-            if kinds:
-                if kinds[0] == "keep":
-                    return
-                leaf = self._structured(path, kinds, node)
-                if leaf is not None:
-                    leaves.append(leaf)
-                    return
-            if isinstance(node, str) and node:
-                leaves.append(_Leaf(path, "text", node))
-
-        walk(record, ())
-        if any(leaf.kind == "text" for leaf in leaves) or analysis.keys:
-            analysis.context = self._context(analysis)
-        return analysis
-
-    def _structured(self, path: Path, kinds: tuple[str, ...], value: Any) -> _Leaf | None:
-        for kind in kinds:
-            if kind == "secret":
-                return _Leaf(path, "secret", value) if value != "" else None
-            if not isinstance(value, _STRUCTURED_TYPES):
-                return None
-            if kind == "name":
-                if isinstance(value, str) and _PERSON_NAME_RE.fullmatch(value.strip()):
-                    return _Leaf(path, "name", value)
-                continue
-            if isinstance(value, _dt.date):
-                if kind != "dob":
-                    continue
-                norm: str | None = value.isoformat()[:10]
-            else:
-                norm = KINDS[kind].normalise(str(value))
-            if norm is not None:
-                if KINDS[kind].safe(norm):
-                    return None
-                return _Leaf(path, kind, value, norm)
-        return None
-
-    def _context(self, analysis: _Analysis) -> RecordContext:
+    @staticmethod
+    def _context(leaves: list[Leaf]) -> RecordContext:
         context = RecordContext()
-        for leaf in analysis.leaves:
-            if leaf.kind == "name":
-                for word in name_words(leaf.value):
-                    context.add_name(word)
-            elif leaf.kind == "text":
-                context.add_text(leaf.value)
-            elif leaf.norm is not None and isinstance(leaf.value, (str, int)):
-                context.add_value(leaf.kind, str(leaf.value), leaf.norm)
+        for _path, kind, value, norm in leaves:
+            if kind in COMPOSITES:
+                for start, end, piece_kind, piece_norm in norm:
+                    if piece_kind == "name":
+                        context.add_name(piece_norm)
+                    else:
+                        context.add_value(piece_kind, value[start:end], piece_norm)
+            elif kind == "text":
+                context.add_text(value)
+            elif kind != "secret" and isinstance(value, (str, int)):
+                context.add_value(kind, str(value), norm)
         return context
 
     # ------------------------------------------------------------------ pass 1
 
-    def collect(self, record: Any) -> None:
-        """Pass 1: register every real value of ``record``."""
+    def collect(self, record: Any) -> Plan:
+        """Pass 1: register every real value of ``record``; the plan returned may be given to :meth:`apply`."""
         register = self.table.register
-        analysis = self._analyse(record)
-        for leaf in analysis.leaves:
-            if leaf.norm is not None:
-                register(leaf.kind, leaf.norm)
-            elif leaf.kind == "name":
-                for word in name_words(leaf.value):
-                    register("name", casefold(word))
-            elif leaf.kind == "text" and analysis.context is not None:
-                for span in plan(leaf.value, analysis.context):
+        leaves, keys = plan_ = self._leaves(record)
+        context: RecordContext | None = None
+        for _path, kind, value, norm in leaves:
+            if kind == "text":
+                if context is None:
+                    context = self._context(leaves)
+                for span in plan(value, context):
                     if span.norm is not None:
                         register(span.kind, span.norm)
-        if analysis.context is not None:
-            for path in analysis.keys:
-                for span in plan(path[-1], analysis.context):
+            elif kind in COMPOSITES:
+                for _start, _end, piece_kind, piece_norm in norm:
+                    register(piece_kind, piece_norm)
+            elif kind != "secret":
+                register(kind, norm)
+        if keys:
+            context = context or self._context(leaves)
+            for path in keys:
+                for span in plan(path[-1], context):
                     if span.norm is not None:
                         register(span.kind, span.norm)
+        return plan_
 
     def resolve(self) -> None:
         """Hand out pseudonyms for everything collected (between the passes)."""
@@ -163,108 +166,171 @@ class Anonymiser:
 
     # ------------------------------------------------------------------ pass 2
 
-    def apply(self, record: Any, report: Report | None = None) -> Any:
-        """Pass 2: ``record`` with every personal value replaced (the input is not modified)."""
-        analysis = self._analyse(record)
-        replacements: dict[Path, Any] = {}
-        for leaf in analysis.leaves:
-            replacements[leaf.path] = self._replace(leaf, analysis.context, report)
-        renamed: dict[Path, str] = {}
-        if analysis.context is not None:
-            for path in analysis.keys:
-                renamed[path] = self._scrub(path[-1], plan(path[-1], analysis.context), None, path)
+    def apply(self, record: Any, report: Report | None = None, plan_: Plan | None = None) -> Any:
+        """Pass 2: ``record`` with every personal value replaced (the input is not modified).
+
+        ``plan_`` is what :meth:`collect` returned for this very record (saves analysing it again).
+        """
+        leaves, keys = plan_ if plan_ is not None else self._leaves(record)
         if report is not None:
             report.records += 1
-        if not replacements and not renamed:
+        if not leaves and not keys:
             return record
-        return _rebuild(record, (), replacements, renamed)
+        context: RecordContext | None = None
+        rendered = self._rendered
+        replacements: dict[Path, Any] = {}
+        for path, kind, value, norm in leaves:
+            if kind == "text":
+                if context is None:
+                    context = self._context(leaves)
+                replacements[path] = self._scrub(value, plan(value, context), report, path)
+                continue
+            if report is not None:
+                if kind in COMPOSITES:
+                    for piece in norm:
+                        self._count(report, path, piece[2])
+                else:
+                    self._count(report, path, kind)
+            cache_key = (kind, value)
+            new = rendered.get(cache_key, _MISSING)
+            if new is _MISSING:
+                new = rendered[cache_key] = self._render(kind, value, norm)
+            replacements[path] = new
+        renamed: dict[Path, str] = {}
+        if keys:
+            context = context or self._context(leaves)
+            for path in keys:
+                renamed[path] = self._scrub(path[-1], plan(path[-1], context), None, path)
+        return _rebuild(record, replacements, renamed)
 
-    def _replace(self, leaf: _Leaf, context: RecordContext | None, report: Report | None) -> Any:
+    def _render(self, kind: str, value: Any, norm: Any) -> Any:
+        """A structured value's replacement (same type as ``value`` where possible)."""
         lookup = self.table.lookup
-        if leaf.kind == "secret":
-            self._count(report, leaf.path, "secret")
+        if kind == "secret":
             return REDACTED
-        if leaf.kind == "name":
-            count = 0
-
-            def word(match: re.Match[str]) -> str:
-                nonlocal count
-                text = match[0]
-                if len(text) < 2 or text not in name_words(text):
-                    return text
-                count += 1
-                return mimic_case(text, lookup("name", casefold(text)))
-
-            new = NAME_WORD_RE.sub(word, leaf.value)
-            self._count(report, leaf.path, "name", count)
-            return new
-        if leaf.kind == "text":
-            if context is None:
-                return leaf.value
-            return self._scrub(leaf.value, plan(leaf.value, context), report, leaf.path)
-        assert leaf.norm is not None
-        spec = KINDS[leaf.kind]
-        canonical = lookup(leaf.kind, leaf.norm)
-        self._count(report, leaf.path, leaf.kind)
-        value = leaf.value
-        if isinstance(value, str):
+        if kind in COMPOSITES:
+            out: list[str] = []
+            last = 0
+            for start, end, piece_kind, piece_norm in norm:
+                out.append(value[last:start])
+                out.append(KINDS[piece_kind].render(value[start:end], lookup(piece_kind, piece_norm)))
+                last = end
+            out.append(value[last:])
+            return "".join(out)
+        spec = KINDS[kind]
+        canonical = lookup(kind, norm)
+        if value.__class__ is str:
             return spec.render(value, canonical)
         if isinstance(value, _dt.datetime):
             return _dt.datetime.combine(_dt.date.fromisoformat(canonical), value.timetz())
         if isinstance(value, _dt.date):
             return _dt.date.fromisoformat(canonical)
-        rendered = spec.render(str(value), canonical)
+        text = spec.render(str(value), canonical)
         # An integer stays an integer when the pseudonym can be one without losing a leading zero.
-        return int(rendered) if rendered.isdigit() and (rendered[0] != "0" or rendered == "0") else rendered
+        return int(text) if text.isdigit() and (text[0] != "0" or text == "0") else text
 
     def _scrub(self, text: str, spans: list[Replacement], report: Report | None, path: Path) -> str:
-        if not spans:
-            return text
         out: list[str] = []
         last = 0
         for span in spans:
             out.append(text[last : span.start])
-            original = text[span.start : span.end]
             if span.norm is None:
                 out.append(REDACTED)
             else:
-                out.append(KINDS[span.kind].render(original, self.table.lookup(span.kind, span.norm)))
-            self._count(report, path, span.kind)
+                canonical = self.table.lookup(span.kind, span.norm)
+                out.append(KINDS[span.kind].render(text[span.start : span.end], canonical))
+            if report is not None:
+                self._count(report, path, span.kind)
             last = span.end
         out.append(text[last:])
-        return "".join(out)
+        new = "".join(out) if spans else text
+        if self.scan and report is not None:
+            for hit in scan_text(new):
+                if not self.table.is_pseudonym(hit.kind, new[hit.start : hit.end]):
+                    report.leftover(self._pointer(path), hit.kind)
+        return new
 
-    def _count(self, report: Report | None, path: Path, kind: str, n: int = 1) -> None:
-        if report is not None and n:
-            report.count(generalise(join(path)), kind, n)
+    def _pointer(self, path: Path) -> str:
+        pointer = self._pointers.get(path)
+        if pointer is None:
+            pointer = self._pointers[path] = generalise(join(path))
+        return pointer
+
+    def _count(self, report: Report, path: Path, kind: str, n: int = 1) -> None:
+        if n:
+            report.count(self._pointer(path), kind, n)
 
     # ------------------------------------------------------------------ in memory
 
     def anonymise_records(self, records: Iterable[Any], report: Report | None = None) -> list[Any]:
         """Both passes over records held in memory."""
         items = list(records)
-        for record in items:
-            self.collect(record)
+        plans = [self.collect(record) for record in items]
         self.resolve()
-        return [self.apply(record, report) for record in items]
+        return [self.apply(record, report, plan_) for record, plan_ in zip(items, plans, strict=True)]
 
 
-def _rebuild(node: Any, path: Path, replacements: dict[Path, Any], renamed: dict[Path, str]) -> Any:
-    if isinstance(node, dict):
-        out: dict[Any, Any] = {}
-        for key, child in node.items():
-            child_path = (*path, str(key))
-            new_key = renamed.get(child_path, key)
-            if child_path in replacements:
-                out[new_key] = replacements[child_path]
-            else:
-                out[new_key] = _rebuild(child, child_path, replacements, renamed)
-        return out
-    if isinstance(node, list):
-        items: list[Any] = []
-        for index, child in enumerate(node):
-            child_path = (*path, str(index))
-            items.append(replacements[child_path] if child_path in replacements
-                         else _rebuild(child, child_path, replacements, renamed))  # fmt: skip
-        return items
-    return node
+_MISSING: Any = object()
+
+
+def _classify(kinds: tuple[str, ...], value: Any) -> tuple[str, Any] | None:
+    """``(kind, norm)`` of a value in a field whose name suggests ``kinds`` (``None``: not one)."""
+    for kind in kinds:
+        if kind == "secret":
+            return ("secret", None) if value != "" else None
+        if not isinstance(value, _STRUCTURED_TYPES):
+            return None
+        split = COMPOSITES.get(kind)
+        if split is not None:
+            pieces = _pieces(split, value) if value.__class__ is str else ()
+            if pieces:
+                return (kind, pieces)
+            continue
+        if isinstance(value, _dt.date):
+            if kind != "dob":
+                continue
+            norm: str | None = value.isoformat()[:10]
+        else:
+            norm = KINDS[kind].normalise(str(value))
+        if norm is not None:
+            return None if KINDS[kind].safe(norm) else (kind, norm)
+    return None
+
+
+def _pieces(split: Any, value: str) -> tuple[tuple[int, int, str, str], ...]:
+    pieces = []
+    for start, end, kind in split(value):
+        spec = KINDS[kind]
+        norm = spec.normalise(value[start:end])
+        if norm is not None and not spec.safe(norm):
+            pieces.append((start, end, kind, norm))
+    return tuple(pieces)
+
+
+def _rebuild(record: Any, replacements: dict[Path, Any], renamed: dict[Path, str]) -> Any:
+    """A copy of ``record`` with ``replacements`` set; containers are copied only along their paths."""
+    root = record.copy()
+    copies: dict[Path, Any] = {(): root}
+    for path, value in replacements.items():
+        parent = _copied(record, path[:-1], copies)
+        parent[path[-1] if parent.__class__ is dict else int(path[-1])] = value
+    for path, new_key in sorted(renamed.items(), key=lambda item: -len(item[0])):
+        parent = _copied(record, path[:-1], copies)
+        # Keep the key order: rebuild the dict with the one key renamed.
+        items = list(parent.items())
+        parent.clear()
+        parent.update((new_key if k == path[-1] else k, v) for k, v in items)
+    return root
+
+
+def _copied(record: Any, path: Path, copies: dict[Path, Any]) -> Any:
+    found = copies.get(path)
+    if found is not None:
+        return found
+    parent = _copied(record, path[:-1], copies)
+    token = path[-1]
+    key: Any = token if parent.__class__ is dict else int(token)
+    child = parent[key].copy()
+    parent[key] = child
+    copies[path] = child
+    return child

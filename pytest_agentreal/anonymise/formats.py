@@ -47,6 +47,11 @@ class Kind:
     """Never hand out a pseudonym that equals some real value of this kind seen in the same run."""
     safe: Callable[[str], bool] = lambda norm: False
     """Values that are not personal (reserved domains, private IPs): left as they are."""
+    pool: Callable[[str], tuple[str, int]] | None = None
+    """For pool-drawn kinds: ``norm -> (pool name, pool size)``; with ``widen_at``, lets the table
+    skip straight to the wider candidates once a pool is (nearly) used up."""
+    widen_at: int = 0
+    """The first attempt at which ``generate`` draws from a wider space than the pool."""
 
 
 KINDS: dict[str, Kind] = {}
@@ -78,31 +83,59 @@ def _number(data: bytes) -> int:
 
 
 def _digits(data: bytes, count: int) -> str:
-    """``count`` decimal digits from ``data`` (at most ~70 from 32 bytes)."""
-    return str(_number(data)).zfill(78)[-count:] if count else ""
+    """``count`` decimal digits from ``data`` (at most ~2.4 per byte)."""
+    return str(_number(data)).zfill(count)[-count:] if count else ""
 
 
 _LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 
+_CLASS_SHAPE = str.maketrans({**{d: "9" for d in "0123456789"}, **{c: "A" for c in _LETTERS + _LETTERS.lower()}})
+_class_shapes: dict[str, tuple[int, int, list[tuple[str, int]]]] = {}
+
+
+def _shape_of(template: str) -> tuple[int, int, list[tuple[str, int]]]:
+    """``(digits, letters, runs)`` of a template's shape (``GB82WEST`` → AA99AAAA), cached."""
+    shape = template.translate(_CLASS_SHAPE)
+    found = _class_shapes.get(shape)
+    if found is None:
+        runs = [(m[0][0] if m[0][0] in "9A" else m[0], len(m[0])) for m in re.finditer(r"9+|A+|[^9A]+", shape)]
+        found = (shape.count("9"), shape.count("A"), runs)
+        if len(_class_shapes) < 4096:
+            _class_shapes[shape] = found
+    return found
+
+
 def _classes(template: str, data: bytes) -> str:
-    """A string shaped like ``template``: each digit becomes a digit, each letter a letter."""
-    number = _number(data)
+    """A string shaped like ``template``: each digit becomes a digit, each letter an upper-case letter."""
+    digit_count, letter_count, runs = _shape_of(template)
+    digits = _digits(data[:24], digit_count) if digit_count <= 50 else _long_digits(data, digit_count)
+    number = _number(data[24:]) if letter_count <= 12 else _number(hashlib.sha512(data).digest())
+    letters = []
+    for _ in range(letter_count):
+        number, rest = divmod(number, 26)
+        letters.append(_LETTERS[rest])
+    letter_text = "".join(letters)
     out: list[str] = []
-    for char in template:
-        if char.isdigit():
-            number, rest = divmod(number, 10)
-            out.append(str(rest))
-        elif char.isalpha():
-            number, rest = divmod(number, 26)
-            out.append(_LETTERS[rest])
+    d = a = 0
+    for kind, length in runs:
+        if kind == "9":
+            out.append(digits[d : d + length])
+            d += length
+        elif kind == "A":
+            out.append(letter_text[a : a + length])
+            a += length
         else:
-            out.append(char)
-        if number < 1 << 64:
-            # Refill so that long templates never run out of randomness.
-            data = hashlib.sha256(data).digest()
-            number = _number(data)
+            out.append(kind)
     return "".join(out)
+
+
+def _long_digits(data: bytes, count: int) -> str:
+    chunks: list[str] = []
+    while sum(len(c) for c in chunks) < count:
+        data = hashlib.sha256(data).digest()
+        chunks.append(_digits(data, 70))
+    return "".join(chunks)[:count]
 
 
 def mimic_case(original: str, replacement: str) -> str:
@@ -114,18 +147,53 @@ def mimic_case(original: str, replacement: str) -> str:
     return replacement
 
 
+_layouts: dict[str, tuple[tuple[bool, int, str], ...]] = {}
+
+
+def _layout(original: str) -> tuple[tuple[bool, int, str], ...]:
+    """Runs of ``original``: ``(is_alnum, length, separator text)``, cached per shape."""
+    shape = original.translate(_SHAPE)
+    found = _layouts.get(shape)
+    if found is None:
+        found = tuple(
+            (m[0][0] == "a", len(m[0]), "" if m[0][0] == "a" else original[m.start() : m.end()])
+            for m in _SHAPE_RUN_RE.finditer(shape)
+        )
+        if len(_layouts) < 4096:
+            _layouts[shape] = found
+    return found
+
+
+class _Shape(dict[int, str]):
+    """``str.translate`` table: alphanumerics become ``a``, everything else stays (cached)."""
+
+    def __missing__(self, code: int) -> str:
+        char = chr(code)
+        self[code] = value = "a" if char.isalnum() else char
+        return value
+
+
+_SHAPE = _Shape()
+_SHAPE_RUN_RE = re.compile(r"a+|[^a]+")
+
+
 def _fill(original: str, chars: str, keep_case: bool = False) -> str:
-    """Replace the alphanumerics of ``original`` one by one with ``chars`` (layout kept)."""
-    out: list[str] = []
-    index = 0
-    for char in original:
-        if char.isalnum() and index < len(chars):
-            new = chars[index]
-            index += 1
-            out.append(new.lower() if keep_case and char.islower() else new)
-        else:
-            out.append(char)
-    return "".join(out)
+    """Replace the alphanumerics of ``original`` in order with ``chars`` (separators kept)."""
+    if original.isalnum():
+        new = chars[: len(original)] + original[len(chars) :] if len(chars) < len(original) else chars[: len(original)]
+    else:
+        out: list[str] = []
+        index = 0
+        for is_alnum, length, separator in _layout(original):
+            if is_alnum:
+                out.append(chars[index : index + length])
+                index += length
+            else:
+                out.append(separator)
+        new = "".join(out)
+    if keep_case and not original.isupper() and any(c.islower() for c in original):
+        new = "".join(n.lower() if o.islower() else n for o, n in zip(original, new, strict=False))
+    return new
 
 
 def casefold(text: str) -> str:
@@ -148,14 +216,30 @@ def _generate_name(digest: bytes, attempt: int, norm: str) -> str:
     pool = p.first_names if norm in p.first_name_set else p.last_names
     data = stream(digest, attempt)
     first = pool[_number(data[:8]) % len(pool)]
-    if attempt < 24:
+    if attempt < _NAME_WIDEN_AT:
         return first
     # Pools run out on very large corpora: double-barrelled names give len(pool)² more.
     return f"{first}-{p.last_names[_number(data[8:16]) % len(p.last_names)]}"
 
 
+_NAME_WIDEN_AT = 24
+
+
+def _name_pool(norm: str) -> tuple[str, int]:
+    p = pools()
+    return ("first", len(p.first_names)) if norm in p.first_name_set else ("last", len(p.last_names))
+
+
 NAME = register_kind(
-    Kind("name", _normalise_name, _generate_name, lambda o, c: mimic_case(o, c), compare=casefold)
+    Kind(
+        "name",
+        _normalise_name,
+        _generate_name,
+        lambda o, c: mimic_case(o, c),
+        compare=casefold,
+        pool=_name_pool,
+        widen_at=_NAME_WIDEN_AT,
+    )
 )
 
 # --------------------------------------------------------------------------- e-mail
@@ -217,11 +301,14 @@ def country_code_length(digits: str) -> int:
     return 2 if digits[:2] in _TWO_DIGIT_CODES else 3
 
 
+_PHONE_SEPARATORS = str.maketrans("", "", " \t().+/-")
+
+
 def _normalise_phone(text: str) -> str | None:
     stripped = text.strip()
-    if not stripped or re.search(r"[^\d\s().+/-]", stripped):
+    digits = stripped.translate(_PHONE_SEPARATORS)
+    if not digits.isdigit() or not digits.isascii():
         return None
-    digits = re.sub(r"\D", "", stripped)
     # "+44…" and "0044…" are the same number: both normalise to the 00 form.
     norm = "00" + digits if stripped.startswith("+") else digits
     significant = norm[2:] if norm.startswith("00") else norm
@@ -282,10 +369,12 @@ IBAN_LENGTHS: dict[str, int] = {
 }  # fmt: skip
 
 
+_IBAN_DIGITS = str.maketrans({c: str(10 + i) for i, c in enumerate("ABCDEFGHIJKLMNOPQRSTUVWXYZ")})
+
+
 def iban_remainder(compact: str) -> int:
     """ISO 13616 mod-97 remainder of a compact IBAN (1 means valid)."""
-    rearranged = compact[4:] + compact[:4]
-    return int("".join(str(int(c, 36)) for c in rearranged)) % 97
+    return int((compact[4:] + compact[:4]).translate(_IBAN_DIGITS)) % 97
 
 
 def iban_valid(text: str) -> bool:
@@ -299,11 +388,13 @@ def iban_valid(text: str) -> bool:
     )
 
 
+_IBAN_RE = re.compile(r"[A-Z]{2}\d{2}[A-Z0-9]{10,30}")
+_IBAN_SEPARATORS = str.maketrans("", "", " \t-")
+
+
 def _normalise_iban(text: str) -> str | None:
-    compact = re.sub(r"[\s-]", "", text).upper()
-    if re.fullmatch(r"[A-Z]{2}\d{2}[A-Z0-9]{10,30}", compact):
-        return compact
-    return None
+    compact = text.translate(_IBAN_SEPARATORS).upper()
+    return compact if _IBAN_RE.fullmatch(compact) else None
 
 
 def _generate_iban(digest: bytes, attempt: int, norm: str) -> str:
@@ -350,12 +441,12 @@ def card_brand_prefix(digits: str) -> int:
     return 1
 
 
+_CARD_SEPARATORS = str.maketrans("", "", " -")
+
+
 def _normalise_card(text: str) -> str | None:
-    stripped = text.strip()
-    if not re.fullmatch(r"\d[\d -]*\d", stripped):
-        return None
-    digits = re.sub(r"\D", "", stripped)
-    return digits if 12 <= len(digits) <= 19 else None
+    digits = text.strip().translate(_CARD_SEPARATORS)
+    return digits if 12 <= len(digits) <= 19 and digits.isdigit() and digits.isascii() else None
 
 
 def _generate_card(digest: bytes, attempt: int, norm: str) -> str:
@@ -386,6 +477,8 @@ def parse_date(text: str) -> tuple[_dt.date, bool] | None:
     """``(date, ambiguous)`` for the layouts dates of birth come in; ambiguous = D/M vs M/D unknown."""
     text = text.strip()
     try:
+        if len(text) == 10 and text[4] == "-" and text[7] == "-":  # the common ISO case, fast
+            return _dt.date.fromisoformat(text), False
         if m := _ISO_DATE.fullmatch(text):
             return _dt.date(int(m[1]), int(m[3]), int(m[4])), False
         if m := _DMY_DATE.fullmatch(text):
@@ -471,14 +564,45 @@ _TEST_NETS = ("192.0.2.", "198.51.100.", "203.0.113.")
 
 
 def _normalise_ip(text: str) -> str | None:
+    text = text.strip()
+    if _ipv4_int(text) is not None:
+        return text
     try:
-        return str(ipaddress.ip_address(text.strip()))
+        return str(ipaddress.ip_address(text))
     except ValueError:
         return None
 
 
+_NOT_GLOBAL_V4 = tuple(
+    (int(ipaddress.IPv4Network(n).network_address), int(ipaddress.IPv4Network(n).netmask))
+    for n in words(
+        "0.0.0.0/8 10.0.0.0/8 100.64.0.0/10 127.0.0.0/8 169.254.0.0/16 172.16.0.0/12 192.0.0.0/24 "
+        "192.0.2.0/24 192.88.99.0/24 192.168.0.0/16 198.18.0.0/15 198.51.100.0/24 203.0.113.0/24 "
+        "224.0.0.0/4 240.0.0.0/4"
+    )
+)
+
+
+def _ipv4_int(text: str) -> int | None:
+    parts = text.split(".")
+    if len(parts) != 4:
+        return None
+    value = 0
+    for part in parts:
+        if not part.isdigit() or len(part) > 3 or (len(part) > 1 and part[0] == "0"):
+            return None
+        octet = int(part)
+        if octet > 255:
+            return None
+        value = value << 8 | octet
+    return value
+
+
 def ip_is_personal(norm: str) -> bool:
     """Public addresses can locate a person; private, loopback and reserved ones cannot."""
+    value = _ipv4_int(norm)
+    if value is not None:  # the common case, without ipaddress's slower parsing
+        return not any(value & mask == network for network, mask in _NOT_GLOBAL_V4)
     try:
         return ipaddress.ip_address(norm).is_global
     except ValueError:
@@ -494,27 +618,34 @@ def _generate_ip(digest: bytes, attempt: int, norm: str) -> str:
     # none of them routes to anyone.
     if attempt < 4:
         return f"{_TEST_NETS[number % 3]}{1 + (number // 3) % 254}"
-    if attempt < 16:
-        return str(ipaddress.IPv4Address((198 << 24 | 18 << 16) + 1 + number % 131070))
-    return str(ipaddress.IPv4Address((240 << 24) + 1 + number % ((1 << 28) - 2)))
+    # Then benchmarking (198.18.0.0/15), then the reserved 240.0.0.0/4.
+    base, size = ((198 << 24 | 18 << 16), 131070) if attempt < 16 else ((240 << 24), (1 << 28) - 2)
+    value = base + 1 + number % size
+    return f"{value >> 24}.{value >> 16 & 255}.{value >> 8 & 255}.{value & 255}"
 
 
 IP = register_kind(
-    Kind("ip", _normalise_ip, _generate_ip, lambda o, c: c, safe=lambda n: not ip_is_personal(n))
+    Kind(
+        "ip",
+        _normalise_ip,
+        _generate_ip,
+        lambda o, c: c,
+        safe=lambda n: not ip_is_personal(n),
+        pool=lambda norm: ("v6", 1 << 96) if ":" in norm else ("v4", 3 * 254),
+        widen_at=4,
+    )
 )
 
-# --------------------------------------------------------------------------- addresses
-
-_ADDRESS_SPLIT = re.compile(r"(\s*\n\s*|\s*,\s*)")
+# --------------------------------------------------------------------------- streets
 
 
 def _collapse(text: str) -> str:
     return " ".join(casefold(text).split())
 
 
-def _normalise_address(text: str) -> str | None:
-    parts = [_collapse(p) for p in _ADDRESS_SPLIT.split(text)[::2] if p.strip()]
-    return "\n".join(parts) if parts and any(c.isalpha() for c in text) else None
+def _normalise_street(text: str) -> str | None:
+    collapsed = _collapse(text)
+    return collapsed if len(collapsed) >= 3 and any(c.isalpha() for c in collapsed) else None
 
 
 def _city(data: bytes) -> str:
@@ -522,53 +653,17 @@ def _city(data: bytes) -> str:
     return p.last_names[_number(data[:8]) % len(p.last_names)] + p.city_suffixes[data[8] % len(p.city_suffixes)]
 
 
-def _generate_address(digest: bytes, attempt: int, norm: str) -> str:
+def _generate_street(digest: bytes, attempt: int, norm: str) -> str:
     p = pools()
     data = stream(digest, attempt)
-    parts = norm.split("\n")
-    street = (
-        f"{1 + _number(data[:4]) % 9999} {p.last_names[_number(data[4:12]) % len(p.last_names)]} "
+    return (
+        f"{1 + _number(data[:4]) % 999} {p.last_names[_number(data[4:12]) % len(p.last_names)]} "
         f"{p.street_suffixes[_number(data[12:16]) % len(p.street_suffixes)]}"
     )
-    out = [street]
-    for index, part in enumerate(parts[1:], 1):
-        extra = hashlib.sha256(data + bytes([index])).digest()
-        out.append(_address_part(part, extra))
-    return "\n".join(out)
 
 
-def _address_part(part: str, data: bytes) -> str:
-    """A later address line: codes keep their shape, a run of words becomes one town name."""
-    towns = 0
-
-    def replace(match: re.Match[str]) -> str:
-        nonlocal towns
-        if match["code"]:
-            return _classes(match[0].upper(), hashlib.sha256(data + match[0].encode()).digest())
-        towns += 1
-        return _city(hashlib.sha256(data + bytes([towns])).digest())
-
-    return _PART_RE.sub(replace, part)
-
-
-_PART_RE = re.compile(r"(?P<code>\S*\d\S*)|[^\W\d_]+(?:[ '-][^\W\d_]+)*(?!\w)")
-
-
-def _render_address(original: str, canonical: str) -> str:
-    pieces = _ADDRESS_SPLIT.split(original)
-    new = iter(canonical.split("\n"))
-    rendered = []
-    for index, piece in enumerate(pieces):
-        if index % 2 or not piece.strip():
-            rendered.append(piece)
-        else:
-            lead = piece[: len(piece) - len(piece.lstrip())]
-            rendered.append(lead + mimic_case(piece.strip(), next(new, "")))
-    return "".join(rendered)
-
-
-ADDRESS = register_kind(
-    Kind("address", _normalise_address, _generate_address, _render_address, compare=casefold)
+STREET = register_kind(
+    Kind("street", _normalise_street, _generate_street, lambda o, c: mimic_case(o, c), compare=casefold)
 )
 
 # --------------------------------------------------------------------------- codes, cities, usernames

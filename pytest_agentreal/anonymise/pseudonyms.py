@@ -28,7 +28,7 @@ from .formats import KINDS, national_alias
 from .keys import key_id
 
 MAPPING_FORMAT = "agentreal-mapping"
-_DIGEST_HEX = 32  # 128 bits of the HMAC: unique for any corpus, and half the file size
+_DIGEST_BYTES = 16  # 128 bits of the HMAC: unique for any corpus, and half the file size
 _MAX_ATTEMPTS = 100_000
 
 
@@ -116,9 +116,9 @@ class PseudonymTable:
         self._pending: dict[str, dict[str, bytes]] = {}  # kind → norm → digest, not yet assigned
         self._assigned: dict[str, dict[str, str]] = {}  # kind → norm → canonical pseudonym
         self._used: dict[str, set[str]] = {}  # kind → compare keys of pseudonyms handed out
-        self._originals: dict[str, set[str]] = {}  # kind → every real norm seen (to avoid them)
         self.emitted: dict[str, set[str]] = {}  # kind → canonical pseudonyms actually used
         self._national: set[str] = set()  # national spellings of emitted international phones
+        self._pool_use: dict[tuple[str, str], int] = {}  # (kind, pool) → pseudonyms drawn from it
         for kind, entries in self.mapping.entries.items():
             spec = KINDS.get(kind)
             compare = spec.compare if spec else str
@@ -133,10 +133,11 @@ class PseudonymTable:
         assigned = self._assigned.get(kind)
         if assigned is not None and norm in assigned:
             return
-        pending = self._pending.setdefault(kind, {})
+        pending = self._pending.get(kind)
+        if pending is None:
+            pending = self._pending[kind] = {}
         if norm not in pending:
-            pending[norm] = self.digest(kind, norm)
-            self._originals.setdefault(kind, set()).add(norm)
+            pending[norm] = self._hmac(f"{kind}\x1f{norm}".encode())
 
     def resolve(self) -> None:
         """Assign every registered value a pseudonym, independently of registration order."""
@@ -144,26 +145,35 @@ class PseudonymTable:
             spec = KINDS[kind]
             stored = self.mapping.entries.setdefault(kind, {})
             used = self._used.setdefault(kind, set())
-            originals = self._originals.get(kind, set()) if spec.avoid_originals else set()
             assigned = self._assigned.setdefault(kind, {})
+            # Every real value of this kind seen in this run is a key of pending or assigned.
+            avoid = spec.avoid_originals
             fresh: list[tuple[bytes, str]] = []
             for norm, digest in pending.items():
-                known = stored.get(digest.hex()[:_DIGEST_HEX])
+                known = stored.get(digest[:_DIGEST_BYTES].hex())
                 if known is not None:
                     assigned[norm] = known
                 else:
                     fresh.append((digest, norm))
             for digest, norm in sorted(fresh):
-                for attempt in range(_MAX_ATTEMPTS):
+                first = 0
+                if spec.pool is not None:
+                    # Once a pool is nearly used up, drawing from it again is wasted work.
+                    pool, size = spec.pool(norm)
+                    if self._pool_use.get((kind, pool), 0) * 10 >= size * 9:
+                        first = spec.widen_at
+                for attempt in range(first, _MAX_ATTEMPTS):
                     candidate = spec.generate(digest, attempt, norm)
                     key = spec.compare(candidate)
-                    if key in used or (originals and spec.normalise(candidate) in originals):
-                        continue
-                    break
+                    # compare() of a canonical pseudonym is its normal form: comparable to originals.
+                    if key not in used and not (avoid and (key in pending or key in assigned)):
+                        break
                 else:  # pragma: no cover - pools plus compounds make this unreachable in practice
                     raise RuntimeError(f"no free pseudonym of kind {kind!r}")
+                if spec.pool is not None and attempt < spec.widen_at:
+                    self._pool_use[(kind, pool)] = self._pool_use.get((kind, pool), 0) + 1
                 used.add(key)
-                stored[digest.hex()[:_DIGEST_HEX]] = candidate
+                stored[digest[:_DIGEST_BYTES].hex()] = candidate
                 assigned[norm] = candidate
         self._pending.clear()
 

@@ -18,28 +18,9 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from ..errors import ConfigError
+from .composites import STOPWORDS, name_words
 from .detect import DETECTORS, SECRET_KINDS
 from .formats import KINDS, casefold, national_alias, reserved_domain, words
-
-# Words that sit next to names in headers and signatures but are not names.
-_STOPWORDS = frozenset(
-    words(
-        """
-    mr mrs ms miss mx dr prof sir madam dame lord lady rev jr sr ii iii iv
-    van von de da del della der den di du la le les el al bin ibn ter ten
-    on at in the and or of to from cc bcc re fwd fw wrote writes sent date subject
-    am pm mon tue tues wed thu thur thurs fri sat sun monday tuesday wednesday thursday friday
-    saturday sunday jan feb mar apr jun jul aug sep sept oct nov dec january february march
-    april june july august september october november december
-    hi hello dear hey thanks thank thx regards best cheers kind sincerely yours many warm
-    team support customer service sales billing help desk admin info contact office mail email
-    noreply reply no not do orders order account accounts hr jobs careers marketing news
-    newsletter notifications notification alerts security privacy legal finance invoice invoices
-    shop store web webmaster postmaster abuse root user users test dev ops bot agent
-    schrieb escribió scritto geschreven écrit ecrit
-    """
-    )
-)
 
 # First names that are also everyday words: matched only when capitalised, so that "I will call"
 # stays a sentence while "Will" (and "WILL") is still replaced.
@@ -53,7 +34,6 @@ _COMMON_WORD_NAMES = frozenset(
     )
 )
 
-NAME_WORD_RE = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
 _NAME_CHAIN = r"[^\W\d_][\w'’.-]*(?:[ \t]+[^\W\d_][\w'’.-]*){0,3}"
 _CAP_CHAIN = r"[A-ZÀ-Þ][\w'’-]*(?:[ \t]+[A-ZÀ-Þ][\w'’-]*){0,3}"
 _EMAIL = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}"
@@ -83,17 +63,12 @@ def register_name_source(name: str, source: NameSource) -> None:
     NAME_SOURCES[name] = source
 
 
-def name_words(text: str) -> list[str]:
-    """The words of a person's name worth scrubbing (no initials, titles or particles)."""
-    return [w for w in NAME_WORD_RE.findall(text) if len(w) >= 2 and casefold(w) not in _STOPWORDS]
-
-
 def email_name_words(email: str) -> list[str]:
     """Words of an e-mail's local part that may be a name (``jane.doe77`` → jane, doe)."""
     local, _, domain = email.partition("@")
     if reserved_domain(domain):
         return []
-    return [w for w in re.split(r"[^A-Za-z]+", local) if len(w) >= 3 and w.lower() not in _STOPWORDS]
+    return [w for w in re.split(r"[^A-Za-z]+", local) if len(w) >= 3 and w.lower() not in STOPWORDS]
 
 
 def header_names(text: str) -> list[str]:
@@ -101,10 +76,8 @@ def header_names(text: str) -> list[str]:
     found: list[str] = []
     for index, pattern in enumerate(_HEADER_RES):
         for match in pattern.finditer(text):
-            words = name_words(match["name"])
-            if index == 0:
-                words = _trailing_name(words)
-            found.extend(words)
+            names = name_words(match["name"])
+            found.extend(_trailing_name(names) if index == 0 else names)
     for source in NAME_SOURCES.values():
         for name in source(text):
             found.extend(name_words(name))
@@ -142,7 +115,7 @@ class RecordContext:
     def add_name(self, word: str) -> None:
         """A word of a person's name."""
         norm = KINDS["name"].normalise(word)
-        if norm is not None and norm not in _STOPWORDS:
+        if norm is not None and norm not in STOPWORDS:
             self.names.setdefault(norm, norm)
 
     def add_value(self, kind: str, text: str, norm: str) -> None:
