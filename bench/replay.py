@@ -39,7 +39,10 @@ def write_cassette(directory: Path, size: int) -> Path:
 
     interactions = []
     for i in range(size):
-        answer = {"id": f"chatcmpl-{i}", "choices": [{"index": 0, "message": {"role": "assistant", "content": f"#{i}"}}]}
+        answer = {
+            "id": f"chatcmpl-{i}",
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": f"#{i}"}}],
+        }
         interactions.append(
             {
                 "request": {

@@ -162,14 +162,20 @@ class CaseRecording:
             self.recording = True
 
     def __enter__(self) -> CaseRecording:
+        from . import stub_vcrpy
+
         active.activate(self)
+        stub_vcrpy.start()
         return self
 
     def __exit__(self, *exc_info: object) -> None:
+        from . import stub_vcrpy
+
         try:
             if not self._finished:
                 self.finish(agent_ok=False)
         finally:
+            stub_vcrpy.stop()
             active.deactivate(self)
             self._release_lock()
 

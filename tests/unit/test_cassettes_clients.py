@@ -10,7 +10,6 @@ import asyncio
 import json
 import socket
 import sys
-import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -285,17 +284,12 @@ def test_missing_cassette_without_traffic_is_fine_unless_required(tmp_path: Path
 
 def test_unintercepted_sockets_and_dns_are_blocked_during_replay(server: LocalServer, tmp_path: Path) -> None:
     run(tmp_path, "once", lambda: httpx.get(f"{server.url}/json"))
-
     port = server.server_address[1]
 
     def agent() -> list[str]:
         httpx.get(f"{server.url}/json")
         errors = []
-        try:
-            urllib.request.urlopen(f"{server.url}/json", timeout=2)  # http.client: no stub
-        except urllib.error.URLError as error:
-            errors.append(type(error.reason).__name__)
-        with socket.socket() as raw:
+        with socket.socket() as raw:  # a client nothing intercepts
             try:
                 raw.connect(("127.0.0.1", port))
             except ConnectionError as error:
@@ -308,15 +302,36 @@ def test_unintercepted_sockets_and_dns_are_blocked_during_replay(server: LocalSe
 
     hits = len(server.requests)
     errors, replay = run(tmp_path, "none", agent)
-    assert errors == ["DNSBlocked", "NetworkBlocked", "DNSBlocked"]
+    assert errors == ["NetworkBlocked", "DNSBlocked"]
     assert len(server.requests) == hits
     messages = [f.message for f in replay.findings]
-    assert [f.oracle for f in replay.findings] == ["network"] * 3
-    assert "DNS lookup of 127.0.0.1" in messages[0]
-    assert f"socket connection to 127.0.0.1:{port}" in messages[1]
-    assert "DNS lookup of api.example.invalid" in messages[2]
+    assert [f.oracle for f in replay.findings] == ["network"] * 2
+    assert f"socket connection to 127.0.0.1:{port}" in messages[0]
+    assert "DNS lookup of api.example.invalid" in messages[1]
+    assert replay.findings[0].expected == "record it with: pytest --agent-record once"
     # Outside a case the network is untouched.
     assert httpx.get(f"{server.url}/json").status_code == 200
+
+
+def test_urllib_goes_through_vcrpys_own_stub(server: LocalServer, tmp_path: Path) -> None:
+    def agent() -> list[Any]:
+        request = urllib.request.Request(
+            f"{server.url}/echo", data=b'{"b": 1, "a": 2}', headers={"Content-Type": "application/json"}
+        )
+        with urllib.request.urlopen(request) as first, urllib.request.urlopen(f"{server.url}/json?x=1") as second:
+            return [json.load(first), json.load(second)]
+
+    recorded, _ = run(tmp_path, "once", agent)
+    hits = len(server.requests)
+    replayed, replay = run(tmp_path, "none", agent)
+    assert replayed == recorded and recorded[0]["body"] == {"b": 1, "a": 2}
+    assert replay.findings == [] and len(server.requests) == hits
+    missing, refused = run(tmp_path, "none", lambda: urllib.request.urlopen(f"{server.url}/json?x=2"))
+    assert isinstance(missing, RequestNotRecorded)
+    assert "closest recorded request: #1 GET" in refused.findings[0].message
+    with urllib.request.urlopen(f"{server.url}/json?outside=1") as response:  # outside a case: vcrpy is off
+        assert json.load(response)["query"] == {"outside": "1"}
+    assert server.hits("/json") == 2
 
 
 def test_once_replays_an_existing_cassette_and_refuses_new_requests(server: LocalServer, tmp_path: Path) -> None:
