@@ -72,14 +72,18 @@ class Corpus:
         return load_policy(self.manifest.policy)
 
     def is_required(self, sample: Sample, pointer: str) -> bool:
-        """SPEC: a field is required when the input with that field removed fails ``input_schema``."""
+        """SPEC: a field is required when the input with that field removed fails ``input_schema``.
+
+        Only a valid input can tell: once an input is already invalid (explore mode chains
+        mutations), every removal "fails the schema", and optional fields would look required.
+        """
         if self.input_schema is None:
             return False
         try:
             reduced = pointers.remove(sample, pointer)
         except pointers.PointerError:
             return False
-        return not self.input_schema.is_valid(reduced)
+        return self.input_schema.is_valid(sample) and not self.input_schema.is_valid(reduced)
 
     def import_agent(self, rootdir: Path | None = None) -> Any:
         """Import the manifest's ``agent:`` (``module:callable``) with rootdir and the corpus on sys.path."""
