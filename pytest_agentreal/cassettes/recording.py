@@ -188,6 +188,9 @@ class CaseRecording:
     def _add(
         self, oracle: str, message: str, *, got: str = "", expected: str = "", evidence: str = "", fails: bool = True
     ) -> None:
+        # Messages quote requests and errors: pass them through the redactor, whatever their origin.
+        redact = self.recorder.redactor.text
+        message, got, expected, evidence = (redact(t)[0] for t in (message, got, expected, evidence))
         with self._lock:
             if (oracle, message) in self._finding_keys:
                 return
@@ -235,7 +238,7 @@ class CaseRecording:
             entry.error = "not recorded"
             self._refuse(entry, self._http, key)
             raise RequestNotRecorded(f"{key.line} is not in cassette {self.path} (see the case's findings)")
-        fault = self._fault_for(entry.method, entry.url, request.get("body"), request)
+        fault = self._fault_for(entry.method, entry.url, request.get("body"))
         if fault is not None and fault.stage == "before":
             return self._inject(entry, fault)
         return Pending(self, entry, fault)
@@ -256,7 +259,7 @@ class CaseRecording:
         )
         return request, key, is_b64
 
-    def _fault_for(self, method: str, url: str, body: Any, request: Mapping[str, Any]) -> FaultOperator | None:
+    def _fault_for(self, method: str, url: str, body: Any) -> FaultOperator | None:
         if self.fault is None:
             return None
         value = body
@@ -353,6 +356,8 @@ class CaseRecording:
         if decoded:
             kept_headers = [(k, v) for k, v in kept_headers if k.lower() not in HOP_HEADERS]
         entry.response = _response_dict(status, reason, kept_headers, text, self.recorder.redactor)
+        if not decoded:  # an encoding we cannot undo: the client must still be told what it is
+            entry.response["headers"]["content-encoding"] = [first_header(headers, "content-encoding")]
         entry.response_base64 = is_b64
         entry.stream = "sse" if is_event_stream(ctype) else None
         entry.truncated = truncated
@@ -390,7 +395,7 @@ class CaseRecording:
             raise ToolCallNotRecorded(
                 f"tool call {name}({_short(redacted)}) is not in cassette {self.path} (see the case's findings)"
             )
-        fault = self._fault_for("CALL", name, redacted, {})
+        fault = self._fault_for("CALL", name, redacted)
         if fault is not None and fault.stage == "before":
             entry.fault = fault.name
             error = fault.tool_error(name)
