@@ -37,7 +37,7 @@ STOPWORDS = frozenset(
 """Words that sit in or next to names (titles, particles, header words) but identify nobody."""
 
 NAME_WORD_RE = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
-_PERSON_NAME_RE = re.compile(r"[^\W\d_][^\W\d_'’.,\- ]{0,79}")
+_PERSON_NAME_RE = re.compile(r"[^\W\d_](?:[^\W\d_]|['’., -]){0,79}")
 
 
 def name_words(text: str) -> list[str]:

@@ -277,6 +277,7 @@ _names(("ip",), "ip ipaddress ipaddr clientip remoteip remoteaddr remoteaddress 
        "xforwardedfor xrealip lastloginip")  # fmt: skip
 _names(("email", "name"), "from to cc bcc replyto sender recipient")
 _names(("email",), "mail")
+_names(("name", "email"), "author requester reporter assignee customer contact person signatory")
 _names(("phone",), "phone telephone tel mobile cell cellphone fax msisdn whatsapp")
 _names(("card",), "card cardnumber cardno cardnum ccnumber ccnum creditcard creditcardnumber pan")
 _names(("dob",), "dob dateofbirth birthdate birthday bday geburtsdatum")
@@ -321,7 +322,7 @@ def field_kinds(tokens: tuple[str, ...]) -> tuple[str, ...]:
         return ("dob",)
     if name.endswith("cardnumber"):
         return ("card",)
-    if name == "name" and (not parent or parent in _PERSON_WORDS):
+    if name == "name" and (not parent or parent in _PERSON_WORDS or parent.removesuffix("s") in _PERSON_WORDS):
         return ("name",)
     if name.endswith("name") and name[:-4] in _PERSON_WORDS:
         return ("name",)

@@ -129,8 +129,12 @@ class Anonymiser:
                         context.add_value(piece_kind, value[start:end], piece_norm)
             elif kind == "text":
                 context.add_text(value)
-            elif kind != "secret" and isinstance(value, (str, int)):
+            elif kind == "secret":
+                if isinstance(value, str):
+                    context.add_secret(value)
+            elif isinstance(value, (str, int)):
                 context.add_value(kind, str(value), norm)
+        context.add_neighbours(value for _path, kind, value, _norm in leaves if kind == "text")
         return context
 
     # ------------------------------------------------------------------ pass 1

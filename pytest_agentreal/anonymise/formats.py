@@ -459,7 +459,8 @@ CARD = register_kind(Kind("card", _normalise_card, _generate_card, lambda o, c: 
 
 # --------------------------------------------------------------------------- dates of birth
 
-_MONTHS = words("january february march april may june july august september october november december")
+MONTH_NAMES = words("january february march april may june july august september october november december")
+_MONTHS = MONTH_NAMES
 _ISO_DATE = re.compile(r"(\d{4})([-/.])(\d{1,2})\2(\d{1,2})(T.*|\s+\d{1,2}:\d{2}.*)?")
 _DMY_DATE = re.compile(r"(\d{1,2})([-/.])(\d{1,2})\2(\d{4})")
 _TEXT_DATE = re.compile(r"(\d{1,2})\s+([A-Za-z]+)\.?,?\s+(\d{4})|([A-Za-z]+)\.?\s+(\d{1,2}),?\s+(\d{4})")

@@ -114,6 +114,12 @@ def _read_parquet(source: Source) -> Iterator[dict[str, Any]]:
 _READERS = {"jsonl": _read_jsonl, "json": _read_json, "csv": _read_csv, "parquet": _read_parquet}
 
 
+def _umask() -> int:
+    current = os.umask(0o022)
+    os.umask(current)
+    return current
+
+
 def _json_default(value: Any) -> Any:
     if isinstance(value, (_dt.date, _dt.time)):
         return value.isoformat()
@@ -141,6 +147,8 @@ def write_records(path: str | Path, records: Iterable[dict[str, Any]], source: S
     os.close(handle)
     try:
         count = _WRITERS[fmt](Path(tmp), records, source)
+        # mkstemp creates owner-only files; a sample file gets the usual permissions.
+        os.chmod(tmp, path.stat().st_mode & 0o777 if path.exists() else 0o666 & ~_umask())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -20,7 +20,7 @@ from functools import lru_cache
 from ..errors import ConfigError
 from .composites import STOPWORDS, name_words
 from .detect import DETECTORS, SECRET_KINDS
-from .formats import KINDS, casefold, national_alias, reserved_domain, words
+from .formats import KINDS, MONTH_NAMES, casefold, national_alias, reserved_domain, words
 
 # First names that are also everyday words: matched only when capitalised, so that "I will call"
 # stays a sentence while "Will" (and "WILL") is still replaced.
@@ -118,6 +118,11 @@ class RecordContext:
         if norm is not None and norm not in STOPWORDS:
             self.names.setdefault(norm, norm)
 
+    def add_secret(self, text: str) -> None:
+        """A secret field's value: removed wherever the text repeats it."""
+        if len(text.strip()) >= 6:
+            self.literals.setdefault(casefold(text.strip()), ("secret", ""))
+
     def add_value(self, kind: str, text: str, norm: str) -> None:
         """A structured value (searched for literally, whatever its case)."""
         if len(text.strip()) >= 4:
@@ -128,6 +133,23 @@ class RecordContext:
         if kind == "email":
             for word in email_name_words(text):
                 self.add_name(word)
+        if kind == "dob":
+            # The same birthday written another way in the text is still this record's birthday.
+            for variant in date_variants(norm):
+                self.literals.setdefault(variant, ("dob", norm))
+
+    def add_neighbours(self, texts: Iterable[str]) -> None:
+        """A capitalised word right after a known name word is a name word too (a maiden name,
+        a middle name: "Marguerite Adeyemi" when only Marguerite is known)."""
+        if not self.names:
+            return
+        known = "|".join(re.escape(w) for w in sorted(self.names, key=lambda w: (-len(w), w)))
+        pattern = re.compile(rf"(?<![^\W_])(?i:{known})[ \t]+({_TITLE_WORD})(?![^\W_])")
+        for text in texts:
+            for match in pattern.finditer(text):
+                word = match[1]
+                if casefold(word) not in _NOT_NEIGHBOURS:
+                    self.add_name(word)
 
     def add_text(self, text: str) -> None:
         """Learn names from a free text's headers, and from the local parts of its e-mails."""
@@ -137,6 +159,32 @@ class RecordContext:
             if kind == "email":
                 for word in email_name_words(text[start:end]):
                     self.add_name(word)
+
+
+_TITLE_WORD = r"[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ]+(?:['’-][A-ZÀ-ÖØ-Þa-zß-öø-ÿ]+)*"
+_NOT_NEIGHBOURS = STOPWORDS | frozenset(
+    words(
+        """
+    i a an is was are were be been here there again says said asked told called and but or nor so
+    please for with without about after before we you he she they it this that these those my our
+    your his her their its will would can could should has have had did does also just only still
+    who what when where why how which if then than as by up out via per
+    """
+    )
+)
+
+
+def date_variants(norm: str) -> list[str]:
+    """Other spellings of one date (casefolded), to find a known birthday in free text."""
+    iso = norm.rstrip("~")
+    year, month, day = (int(p) for p in iso.split("-"))
+    name = MONTH_NAMES[month - 1]
+    out = [iso, f"{year}/{month:02d}/{day:02d}", f"{day} {name} {year}", f"{name} {day}, {year}",
+           f"{day} {name[:3]} {year}", f"{name[:3]} {day}, {year}"]  # fmt: skip
+    for sep in "/.-":
+        out += [f"{day:02d}{sep}{month:02d}{sep}{year}", f"{day}{sep}{month}{sep}{year}",
+                f"{month:02d}{sep}{day:02d}{sep}{year}", f"{month}{sep}{day}{sep}{year}"]  # fmt: skip
+    return list(dict.fromkeys(out))
 
 
 @lru_cache(maxsize=4096)
@@ -177,7 +225,7 @@ def plan(text: str, context: RecordContext) -> list[Replacement]:
                 while start >= 0:
                     end = start + len(literal)
                     if _bounded(text, start, end):
-                        take(kind, start, end, norm)
+                        take(kind, start, end, None if kind == "secret" else norm)
                     start = lowered.find(literal, end)
     if context.names:
         pattern = _alternation(tuple(sorted(context.names, key=lambda w: (-len(w), w))))
