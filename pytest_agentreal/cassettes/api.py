@@ -9,9 +9,9 @@ from typing import Any
 
 from ..model import Interaction
 from .match import RequestKey
-from .recording import _Entry, _interaction
 from .redact import Redactor
 from .store import TEMP_SUFFIX, CassetteData, atomic_write, dumps, load
+from .timeline import Entry, to_interaction
 
 
 def load_cassette(path: str | Path) -> CassetteData:
@@ -27,18 +27,18 @@ def read_interactions(path: str | Path) -> list[Interaction]:
         delivery = int(item.get("delivery", 0))
         if item["type"] == "tool":
             error = item.get("error")
-            entry = _Entry(seq, "tool", delivery, "CALL", item["name"], RequestKey("CALL", item["name"], ""))
+            entry = Entry(seq, "tool", delivery, "CALL", item["name"], RequestKey("CALL", item["name"], ""))
             entry.args, entry.result, entry.fault = item.get("args"), item.get("result"), item.get("fault")
             entry.error = f"{error['type']}: {error.get('message', '')}" if error else None
         else:
             recorded = data.interactions[item["interaction"]]
             request = recorded["request"]
-            entry = _Entry(seq, "http", delivery, request["method"].upper(), request["uri"], RequestKey("", "", ""))
+            entry = Entry(seq, "http", delivery, request["method"].upper(), request["uri"], RequestKey("", "", ""))
             entry.request, entry.response = request, recorded["response"]
             entry.fault, entry.error, entry.stream = item.get("fault"), item.get("error"), item.get("stream")
             entry.request_base64 = bool(item.get("request_base64"))
             entry.response_base64 = bool(item.get("response_base64"))
-        interactions.append(_interaction(entry))
+        interactions.append(to_interaction(entry))
     return interactions
 
 

@@ -23,7 +23,7 @@ from pytest_agentreal.cassettes import (
     cassette_path,
     read_interactions,
 )
-from pytest_agentreal.cassettes.recording import replay_answer
+from pytest_agentreal.cassettes.timeline import replay_answer
 from pytest_agentreal.connectors import connector
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))

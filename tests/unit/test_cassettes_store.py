@@ -13,8 +13,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pytest_agentreal.cassettes import cassette_path, iter_cassettes, load_cassette, read_interactions, scrub_cassette
+from pytest_agentreal.cassettes.lock import cassette_lock
 from pytest_agentreal.cassettes.paths import safe_part
-from pytest_agentreal.cassettes.store import CassetteData, atomic_write, cassette_lock, dumps, load
+from pytest_agentreal.cassettes.store import CassetteData, atomic_write, dumps, load
 from pytest_agentreal.errors import CassetteError
 
 SECRET = "tok_live_abcdefgh12345"
@@ -177,7 +178,7 @@ def test_the_lock_is_exclusive_between_holders(tmp_path: Path) -> None:
 
 
 def test_lock_timeout(tmp_path: Path) -> None:
-    from pytest_agentreal.cassettes.store import LockTimeout
+    from pytest_agentreal.cassettes.lock import LockTimeout
 
     path = tmp_path / "c.json"
     with cassette_lock(path, timeout=1), pytest.raises(LockTimeout), cassette_lock(path, timeout=0.05):
