@@ -26,6 +26,7 @@ _EXPORTS = {
     "cassette_path": "paths",
     "read_interactions": "api",
     "scrub_cassette": "api",
+    "scrub_directory": "api",
     "scan_cassette": "scan",
     "iter_cassettes": "api",
     "load_cassette": "api",
@@ -54,10 +55,11 @@ __all__ = [
     "register_fault",
     "scan_cassette",
     "scrub_cassette",
+    "scrub_directory",
 ]
 
 if TYPE_CHECKING:
-    from .api import iter_cassettes, load_cassette, read_interactions, scrub_cassette
+    from .api import iter_cassettes, load_cassette, read_interactions, scrub_cassette, scrub_directory
     from .faults import FAULTS, ConnectorFault, FaultOperator, FaultSpec, register_fault
     from .netblock import NetworkBlocked
     from .paths import cassette_path

@@ -91,6 +91,12 @@ def scrub_cassette(path: str | Path, secrets: Mapping[str, str] | Iterable[str])
     return count
 
 
+def scrub_directory(directory: str | Path, secrets: Mapping[str, str] | Iterable[str]) -> dict[Path, int]:
+    """``agentreal scrub DIR``: scrub every cassette under ``directory``; redactions per changed file."""
+    counts = {path: scrub_cassette(path, secrets) for path in iter_cassettes(directory)}
+    return {path: count for path, count in counts.items() if count}
+
+
 def _render(path: Path, original: str, data: CassetteData) -> str:
     if not original.lstrip().startswith("{"):
         import yaml

@@ -105,7 +105,11 @@ class CaseRecording(ToolCalls):
         from . import stub_vcrpy
 
         active.activate(self)
-        stub_vcrpy.start()
+        try:
+            stub_vcrpy.start()
+        except BaseException:
+            active.deactivate(self)
+            raise
         return self
 
     def __exit__(self, *exc_info: object) -> None:
@@ -302,6 +306,13 @@ class CaseRecording(ToolCalls):
         entry.stream = "sse" if is_event_stream(ctype) else None
         entry.truncated = truncated
         entry.done = True
+        if truncated:
+            self._add(
+                "cassette",
+                f"the response stream of {entry.method} {entry.url} was cut after "
+                f"{self.settings.stream_seconds:g}s of recording (it did not end); replay ends it there too",
+                fails=False,
+            )
         return deliver
 
     def _failed(self, entry: Entry, error: BaseException) -> None:

@@ -41,7 +41,7 @@ class CassetteSettings:
     record_hint: str = ""
     source: Path | None = None
     allow_headers: tuple[str, ...] = ()
-    stream_seconds: float = 60.0
+    stream_seconds: float = 120.0
     lock_timeout: float = 120.0
     require_cassette: bool = False
     environ: Mapping[str, str] | None = field(default=None, repr=False, compare=False)

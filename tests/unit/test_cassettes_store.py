@@ -12,7 +12,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pytest_agentreal.cassettes import cassette_path, iter_cassettes, load_cassette, read_interactions, scrub_cassette
+from pytest_agentreal.cassettes import (
+    cassette_path,
+    iter_cassettes,
+    load_cassette,
+    read_interactions,
+    scrub_cassette,
+    scrub_directory,
+)
 from pytest_agentreal.cassettes.lock import cassette_lock
 from pytest_agentreal.cassettes.paths import safe_part
 from pytest_agentreal.cassettes.store import CassetteData, atomic_write, dumps, load
@@ -202,3 +209,6 @@ def test_scrub_redacts_existing_cassettes_in_place(tmp_path: Path) -> None:
     assert json.loads(document["interactions"][0]["response"]["body"]["string"])["max_tokens"] == 5
     assert scrub_cassette(path, [SECRET]) == 0, "scrubbing twice changes nothing"
     assert iter_cassettes(tmp_path) == [path]
+    other = tmp_path / "corpus" / "d.json"
+    other.write_text(json.dumps({"interactions": [leaky], "version": 1}))
+    assert scrub_directory(tmp_path, {"CRM_TOKEN": SECRET}) == {other: 4}
