@@ -59,10 +59,23 @@ def _outputs(inputs: list[Path], out: Path) -> list[Path]:
     return targets
 
 
-def _folder(out: Path) -> Path:
+def _check_outside(path: Path, out: Path | None, what: str) -> None:
+    """Refuse a key or mapping where it could be committed with the corpus."""
     from .anonymise.io import format_of
+    from .anonymise.keys import inside_corpus
 
-    return out.parent if format_of(out) is not None and not out.is_dir() else out
+    resolved = path.resolve()
+    corpus = inside_corpus(path)
+    if out is not None:
+        target = out.resolve()
+        if format_of(out) is None or out.is_dir():  # an output folder: nothing of ours below it
+            if target == resolved.parent or target in resolved.parents:
+                corpus = corpus or target
+        elif resolved.parent == target.parent:  # an output file: not beside it
+            corpus = corpus or target.parent
+    if corpus is not None:
+        raise ConfigError(path, f"the {what} would be inside {corpus}, where it could be committed",
+                          fix="keep it outside the corpus, e.g. ~/.config/agentreal/")  # fmt: skip
 
 
 def run(args: argparse.Namespace) -> int:
@@ -73,8 +86,8 @@ def run(args: argparse.Namespace) -> int:
     key_file = Path(args.key_file) if args.key_file else None
     key: bytes | None = None
     if args.generate_key:
-        forbidden = (_folder(out),) if out else ()
-        key = keys.generate_key(args.generate_key, forbidden=forbidden)
+        _check_outside(Path(args.generate_key), out, "key")
+        key = keys.generate_key(args.generate_key)
         key_file = Path(args.generate_key)
         print(f"agentreal anonymise: wrote a new key to {key_file} (keep it secret, outside the corpus)",
               file=sys.stderr)  # fmt: skip
@@ -107,9 +120,8 @@ def _anonymise(
     if mapping_path is None:
         print("agentreal anonymise: warning: no --mapping (key from $AGENTREAL_KEY): collision resolution "
               "is stable for these inputs only; pass --mapping F to keep it across runs", file=sys.stderr)  # fmt: skip
-    elif _inside(mapping_path, _folder(out)):
-        raise ConfigError(mapping_path, "the mapping would be inside the output folder",
-                          fix="keep it beside the key, outside the corpus")  # fmt: skip
+    else:
+        _check_outside(mapping_path, out, "mapping")
     if args.presidio:
         text.enable_presidio()
 
@@ -143,11 +155,6 @@ def _anonymise(
         report.write(args.report)
     print(report.render())
     return EXIT_FINDINGS if report.findings else EXIT_OK
-
-
-def _inside(path: Path, folder: Path) -> bool:
-    path, folder = path.resolve(), folder.resolve()
-    return path == folder or folder in path.parents
 
 
 def _write_allowlists(folders: set[Path], table: PseudonymTable) -> None:

@@ -42,7 +42,8 @@ class Kind:
     generate: Callable[[bytes, int, str], str]
     render: Callable[[str, str], str]
     compare: Callable[[str], str] = str
-    """The key two pseudonyms collide on (e.g. names ignore case)."""
+    """The key two pseudonyms collide on (e.g. names ignore case); for a canonical pseudonym it
+    must equal ``normalise``'s result, so that pseudonyms can be compared with real values."""
     avoid_originals: bool = True
     """Never hand out a pseudonym that equals some real value of this kind seen in the same run."""
     safe: Callable[[str], bool] = lambda norm: False
@@ -309,8 +310,11 @@ def _normalise_phone(text: str) -> str | None:
     digits = stripped.translate(_PHONE_SEPARATORS)
     if not digits.isdigit() or not digits.isascii():
         return None
-    # "+44…" and "0044…" are the same number: both normalise to the 00 form.
-    norm = "00" + digits if stripped.startswith("+") else digits
+    # "+44…" and "0044…" are the same number: both normalise to the 00 form. So does a long
+    # number written without any prefix (447700900123): national numbers have at most 10 digits
+    # unless they start with the trunk 0.
+    international = stripped.startswith("+") or (len(digits) >= 11 and digits[0] not in "0")
+    norm = "00" + digits if international else digits
     significant = norm[2:] if norm.startswith("00") else norm
     return norm if 6 <= len(significant) <= 15 else None
 
@@ -334,15 +338,16 @@ def _generate_phone(digest: bytes, attempt: int, norm: str) -> str:
 
 
 def _render_phone(original: str, canonical: str) -> str:
-    stripped = original.strip()
-    digits = canonical[2:] if stripped.startswith("+") and canonical.startswith("00") else canonical
     count = sum(c.isdigit() for c in original)
-    if count != len(digits) and canonical.startswith("00") and stripped.lstrip("(").startswith("0"):
-        # The national spelling of an international number (020 … for +44 20 …): see national_alias.
-        digits = "0" + canonical[2 + country_code_length(canonical[2:]) :]
-    if count != len(digits):
-        return canonical
-    return _fill(original, digits)
+    if count == len(canonical) and not original.strip().startswith("+"):
+        return _fill(original, canonical)
+    if canonical.startswith("00"):
+        if count == len(canonical) - 2:  # +44 …, or 44… without a prefix
+            return _fill(original, canonical[2:])
+        national = national_alias(canonical)  # 020 … for +44 20 …
+        if national is not None and count == len(national):
+            return _fill(original, national)
+    return canonical
 
 
 def national_alias(norm: str) -> str | None:

@@ -1,0 +1,161 @@
+"""Keyed pseudonyms: consistent, key-dependent, collision-free, pinned by the mapping file."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import random
+import stat
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from pytest_agentreal.anonymise.formats import KINDS, Kind, register_kind, stream
+from pytest_agentreal.anonymise.pseudonyms import Hmac, MappingFile, PseudonymTable
+from pytest_agentreal.errors import ConfigError
+
+KEY = b"test-key-0123456789abcdef"
+OTHER_KEY = b"other-key-0123456789abcdef"
+
+
+@pytest.fixture
+def tiny_kind() -> Iterator[str]:
+    """A kind whose pool has 4 names: collisions on every few values."""
+
+    def generate(digest: bytes, attempt: int, norm: str) -> str:
+        data = stream(digest, attempt)
+        base = "ABCD"[data[0] % 4]
+        return base if attempt < 6 else f"{base}{data[1]}{data[2]}"
+
+    register_kind(Kind("tiny", lambda t: t.strip().lower() or None, generate, lambda o, c: c,
+                       compare=str.lower, pool=lambda n: ("all", 4), widen_at=6))  # fmt: skip
+    yield "tiny"
+    del KINDS["tiny"]
+
+
+def _mapping(table: PseudonymTable, kind: str, values: list[str]) -> dict[str, str]:
+    return {v: table.lookup(kind, v) for v in values}
+
+
+def test_our_hmac_is_hmac_sha256() -> None:
+    for message in (b"", b"name\x1fjane", bytes(range(200))):
+        assert Hmac(KEY)(message) == hmac.digest(KEY, message, "sha256")
+    long_key = b"k" * 100
+    assert Hmac(long_key)(b"x") == hmac.digest(long_key, b"x", "sha256")
+
+
+def test_same_value_same_pseudonym_across_tables() -> None:
+    first, second = PseudonymTable(KEY), PseudonymTable(KEY)
+    assert first.pseudonym("email", "Jane.Doe@acme.io") == second.pseudonym("email", "jane.doe@ACME.io")
+
+
+def test_another_key_gives_other_pseudonyms() -> None:
+    values = [f"person{i}@acme.io" for i in range(20)]
+    ours = _mapping(PseudonymTable(KEY), "email", values)
+    theirs = _mapping(PseudonymTable(OTHER_KEY), "email", values)
+    assert sum(ours[v] == theirs[v] for v in values) == 0
+
+
+def test_collisions_are_resolved_and_independent_of_order(tiny_kind: str) -> None:
+    values = [f"value-{i}" for i in range(40)]
+    shuffled = values[:]
+    random.Random(7).shuffle(shuffled)
+    mappings = []
+    for order in (values, shuffled):
+        table = PseudonymTable(KEY)
+        for value in order:
+            table.register(tiny_kind, value)
+        table.resolve()
+        mappings.append(_mapping(table, tiny_kind, values))
+    assert mappings[0] == mappings[1]
+    assert len(set(mappings[0].values())) == len(values)
+
+
+def test_pseudonyms_avoid_real_values_of_the_same_kind(tiny_kind: str) -> None:
+    table = PseudonymTable(KEY)
+    for value in ("a", "b", "c", "x", "y"):
+        table.register(tiny_kind, value)
+    table.resolve()
+    fakes = {table.lookup(tiny_kind, v).lower() for v in ("a", "b", "c", "x", "y")}
+    assert not fakes & {"a", "b", "c", "x", "y"}
+
+
+def test_five_thousand_distinct_names_get_distinct_pseudonyms() -> None:
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    names = [f"n{letters[i % 26]}{letters[i // 26 % 26]}{letters[i // 676 % 26]}" for i in range(5000)]
+    table = PseudonymTable(KEY)
+    for name in names:
+        table.register("name", name)
+    table.resolve()
+    fakes = [table.lookup("name", n).casefold() for n in names]
+    assert len(set(fakes)) == len(names)
+    assert not set(fakes) & set(names)
+
+
+def test_mapping_pins_earlier_pseudonyms_and_holds_no_originals(tmp_path: Path, tiny_kind: str) -> None:
+    path = tmp_path / "key.mapping.json"
+    first = PseudonymTable(KEY, MappingFile.load(path, KEY))
+    early = [f"early-{i}" for i in range(10)]
+    for value in early:
+        first.register(tiny_kind, value)
+    first.resolve()
+    before = _mapping(first, tiny_kind, early)
+    first.mapping.save()
+
+    text = path.read_text(encoding="utf-8")
+    assert not any(value in text for value in early)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+    # A later run sees new values first; the early ones keep their pseudonyms all the same.
+    second = PseudonymTable(KEY, MappingFile.load(path, KEY))
+    late = [f"late-{i}" for i in range(30)]
+    for value in late + early:
+        second.register(tiny_kind, value)
+    second.resolve()
+    assert _mapping(second, tiny_kind, early) == before
+    assert len(set(_mapping(second, tiny_kind, early + late).values())) == 40
+
+
+def test_mapping_of_another_key_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "m.json"
+    table = PseudonymTable(KEY, MappingFile.load(path, KEY))
+    table.pseudonym("email", "a@acme.io")
+    table.mapping.save()
+    with pytest.raises(ConfigError, match="another key"):
+        MappingFile.load(path, OTHER_KEY)
+
+
+@pytest.mark.parametrize("content", ["{not json", json.dumps({"format": "something-else"}), "[]"])
+def test_broken_mapping_is_a_config_error(tmp_path: Path, content: str) -> None:
+    path = tmp_path / "m.json"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(ConfigError):
+        MappingFile.load(path, KEY)
+
+
+def test_mapping_keys_are_truncated_keyed_digests() -> None:
+    table = PseudonymTable(KEY)
+    table.pseudonym("email", "a@acme.io")
+    (digest,) = table.mapping.entries["email"]
+    expected = hmac.digest(KEY, b"email\x1fa@acme.io", "sha256")[:16].hex()
+    assert digest == expected
+    assert hashlib.sha256(b"a@acme.io").hexdigest()[:32] != digest
+
+
+def test_safe_values_and_non_values_are_left_alone() -> None:
+    table = PseudonymTable(KEY)
+    assert table.pseudonym("email", "someone@example.com") == "someone@example.com"
+    assert table.pseudonym("email", "not an email") is None
+    assert table.mapping_size() == 0
+
+
+def test_is_pseudonym_recognises_written_values_in_any_layout() -> None:
+    table = PseudonymTable(KEY)
+    fake = table.pseudonym("phone", "+44 20 7946 0958")
+    assert fake is not None
+    assert table.is_pseudonym("phone", fake)
+    national = "0" + fake.removeprefix("+44 ")
+    assert table.is_pseudonym("phone", national)
+    assert not table.is_pseudonym("phone", "+44 20 7946 0958")
