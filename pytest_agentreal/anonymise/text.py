@@ -24,7 +24,7 @@ from .formats import KINDS, MONTH_NAMES, casefold, national_alias, reserved_doma
 
 # First names that are also everyday words: matched only when capitalised, so that "I will call"
 # stays a sentence while "Will" (and "WILL") is still replaced.
-_COMMON_WORD_NAMES = frozenset(
+COMMON_WORD_NAMES = frozenset(
     words(
         """
     will may mark bill rose grace hope joy faith june april august art sky dawn chase young king
@@ -232,7 +232,7 @@ def plan(text: str, context: RecordContext) -> list[Replacement]:
         for match in pattern.finditer(text):
             word = match[0]
             norm = casefold(word)
-            if norm in _COMMON_WORD_NAMES and not word[:1].isupper():
+            if norm in COMMON_WORD_NAMES and not word[:1].isupper():
                 continue
             if norm in context.names:
                 take("name", match.start(), match.end(), norm)
