@@ -181,12 +181,13 @@ class Triage:
         return answer
 
     def _issue_refund(self, args: dict[str, Any]) -> dict[str, Any]:
-        amount = args.get("amount")
         if self.order is None:
             return self._refuse("issue_refund", "look the order up first")
-        refundable = self.order.get("refundable")
-        if not _is_number(amount) or not _is_number(refundable) or not 0 < amount <= refundable:
+        amount: Any = args.get("amount")
+        refundable: Any = self.order.get("refundable")
+        if not (_is_number(amount) and _is_number(refundable)) or not 0 < float(amount) <= float(refundable):
             return self._refuse("issue_refund", f"amount must be between 0 and {refundable}")
+        amount = float(amount)
         total = self.ticket["order"]["total"]
         if amount > total:
             return self._refuse("issue_refund", "more than the order total")
@@ -196,7 +197,7 @@ class Triage:
             self.actions.append({"name": "refund.issue", "args": refund, "status": "pending_approval"})
             self.reasons.append(f"refund {amount:.2f} {currency}: over {REFUND_AUTO_LIMIT:.0f}, needs approval")
             return {"status": "pending_approval", "amount": amount, "currency": currency}
-        answer = self.sandbox.refund(self.ticket_id, str(self.order_id), float(amount), currency,
+        answer = self.sandbox.refund(self.ticket_id, str(self.order_id), amount, currency,
                                      str(args.get("reason") or "customer request")[:200])
         self.actions.append({"name": "refund.issue", "args": refund, "status": "executed"})
         return answer
@@ -259,6 +260,7 @@ class LLMSupportAgent:
 
     model = "gpt-4o-mini"
     max_turns = 6
+    max_retries = 2  # the SDK's own retries (replayed faults answer at once: no real waiting)
     stream = True  # the turns stream (server-sent events), as interactive agents usually do
 
     def __init__(self, *, llm_base_url: str | None = None, sandbox_url: str | None = None,
@@ -305,7 +307,8 @@ class LLMSupportAgent:
                 {"role": "system", "content": SYSTEM_PROMPT},
                 {"role": "user", "content": render_ticket(ticket, clean.text)},
             ]
-            with openai.OpenAI(base_url=self.llm_base_url, api_key=self.api_key, max_retries=2) as client:
+            with openai.OpenAI(base_url=self.llm_base_url, api_key=self.api_key,
+                               max_retries=self.max_retries) as client:
                 self._loop(client, messages, run)
         return run.output()
 
