@@ -47,6 +47,8 @@ def name_words(text: str) -> list[str]:
 
 def name_pieces(text: str) -> list[Piece]:
     """The name words of a value that looks like a person's name (letters only), else nothing."""
+    if text.isalpha():  # one word, the common case of first_name / last_name fields
+        return [(0, len(text), "name")] if len(text) >= 2 and casefold(text) not in STOPWORDS else []
     if not _PERSON_NAME_RE.fullmatch(text.strip()):
         return []
     return [

@@ -50,7 +50,7 @@ class Anonymiser:
         self._kinds: dict[Path, tuple[str, ...]] = {}
         self._pii_keys: dict[str, bool] = {}
         # Pass 2 meets the values of pass 1 again: remember how each was classified and rendered.
-        self._classified: dict[tuple[tuple[str, ...], Any], tuple[str, Any] | None] = {}
+        self._classified: dict[tuple[str, ...], dict[Any, tuple[str, Any] | None]] = {}
         self._rendered: dict[tuple[str, Any], Any] = {}
         self._pointers: dict[Path, str] = {}
 
@@ -71,6 +71,7 @@ class Anonymiser:
         keys: list[Path] = []
         kinds_of = self._kinds
         classified = self._classified
+        personal_keys = self._pii_keys
 
         def walk(node: Any, path: Path) -> None:
             pairs: Iterable[tuple[Any, Any]]
@@ -81,8 +82,12 @@ class Anonymiser:
                 pairs = enumerate(node)
                 is_dict = False
             for key, child in pairs:
-                if is_dict and key.__class__ is str and len(key) >= 6 and self._key_is_personal(key):
-                    keys.append((*path, key))
+                if is_dict and key.__class__ is str and len(key) >= 6:
+                    personal = personal_keys.get(key)
+                    if personal is None:
+                        personal = self._key_is_personal(key)
+                    if personal:
+                        keys.append((*path, key))
                 token = key if key.__class__ is str else str(key)
                 cls = child.__class__
                 if cls is dict or cls is list:
@@ -97,10 +102,12 @@ class Anonymiser:
                 if kinds:
                     if kinds is _KEEP:
                         continue
-                    cache_key = (kinds, child)
-                    found = classified.get(cache_key, _MISSING)
+                    seen = classified.get(kinds)
+                    if seen is None:
+                        seen = classified[kinds] = {}
+                    found = seen.get(child, _MISSING)
                     if found is _MISSING:
-                        found = classified[cache_key] = _classify(kinds, child)
+                        found = seen[child] = _classify(kinds, child)
                     if found is not None:
                         leaves.append((child_path, found[0], child, found[1]))
                         continue

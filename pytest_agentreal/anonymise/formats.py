@@ -253,11 +253,10 @@ EMAIL_RE = re.compile(
 def reserved_domain(domain: str) -> bool:
     """Whether an e-mail domain is reserved for examples (RFC 2606 / 6761), hence not personal."""
     domain = domain.lower().rstrip(".")
-    return (
-        domain in EXAMPLE_DOMAINS
-        or domain.endswith((".example", ".test", ".invalid", ".localhost"))
-        or any(domain.endswith("." + d) for d in EXAMPLE_DOMAINS)
-    )
+    return domain in EXAMPLE_DOMAINS or domain.endswith(_RESERVED_SUFFIXES)
+
+
+_RESERVED_SUFFIXES = (".example", ".test", ".invalid", ".localhost", *("." + d for d in EXAMPLE_DOMAINS))
 
 
 def _normalise_email(text: str) -> str | None:
@@ -531,6 +530,8 @@ def _pad(template: str, value: int) -> str:
 
 
 def _render_dob(original: str, canonical: str) -> str:
+    if len(original) == 10 and original[4] == "-" and original[7] == "-":
+        return canonical  # ISO in, ISO out
     new = _dt.date.fromisoformat(canonical)
     text = original.strip()
     if m := _ISO_DATE.fullmatch(text):
@@ -604,11 +605,17 @@ def _ipv4_int(text: str) -> int | None:
     return value
 
 
+_NOT_GLOBAL_BY_OCTET: dict[int, tuple[tuple[int, int], ...]] = {
+    octet: tuple((n, m) for n, m in _NOT_GLOBAL_V4 if (octet << 24) & m == n & m & 0xFF000000)
+    for octet in range(256)
+}
+
+
 def ip_is_personal(norm: str) -> bool:
     """Public addresses can locate a person; private, loopback and reserved ones cannot."""
     value = _ipv4_int(norm)
     if value is not None:  # the common case, without ipaddress's slower parsing
-        return not any(value & mask == network for network, mask in _NOT_GLOBAL_V4)
+        return not any(value & mask == network for network, mask in _NOT_GLOBAL_BY_OCTET[value >> 24])
     try:
         return ipaddress.ip_address(norm).is_global
     except ValueError:

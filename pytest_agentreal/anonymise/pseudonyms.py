@@ -39,15 +39,21 @@ class Hmac:
         if len(key) > 64:
             key = hashlib.sha256(key).digest()
         padded = key.ljust(64, b"\0")
-        self._inner = hashlib.sha256(bytes(b ^ 0x36 for b in padded))
-        self._outer = hashlib.sha256(bytes(b ^ 0x5C for b in padded))
+        inner_copy = hashlib.sha256(bytes(b ^ 0x36 for b in padded)).copy
+        outer_copy = hashlib.sha256(bytes(b ^ 0x5C for b in padded)).copy
+
+        def digest(message: bytes) -> bytes:
+            inner = inner_copy()
+            inner.update(message)
+            outer = outer_copy()
+            outer.update(inner.digest())
+            return outer.digest()
+
+        # A plain closure: calling it is cheaper than dispatching through __call__.
+        self.digest = digest
 
     def __call__(self, message: bytes) -> bytes:
-        inner = self._inner.copy()
-        inner.update(message)
-        outer = self._outer.copy()
-        outer.update(inner.digest())
-        return outer.digest()
+        return self.digest(message)
 
 
 @dataclass
@@ -111,14 +117,14 @@ class PseudonymTable:
     """
 
     def __init__(self, key: bytes, mapping: MappingFile | None = None) -> None:
-        self._hmac = Hmac(key)
+        self._hmac = Hmac(key).digest
         self.mapping = mapping if mapping is not None else MappingFile(None, key_id(key))
         self._pending: dict[str, dict[str, bytes]] = {}  # kind → norm → digest, not yet assigned
         self._assigned: dict[str, dict[str, str]] = {}  # kind → norm → canonical pseudonym
         self._used: dict[str, set[str]] = {}  # kind → compare keys of pseudonyms handed out
         self.emitted: dict[str, set[str]] = {}  # kind → canonical pseudonyms actually used
         self._national: set[str] = set()  # national spellings of emitted international phones
-        self._pool_use: dict[tuple[str, str], int] = {}  # (kind, pool) → pseudonyms drawn from it
+        self._pool_use: dict[str, dict[str, int]] = {}  # kind → pool → pseudonyms drawn from it
         for kind, entries in self.mapping.entries.items():
             spec = KINDS.get(kind)
             compare = spec.compare if spec else str
@@ -142,40 +148,48 @@ class PseudonymTable:
     def resolve(self) -> None:
         """Assign every registered value a pseudonym, independently of registration order."""
         for kind, pending in self._pending.items():
-            spec = KINDS[kind]
-            stored = self.mapping.entries.setdefault(kind, {})
-            used = self._used.setdefault(kind, set())
-            assigned = self._assigned.setdefault(kind, {})
-            # Every real value of this kind seen in this run is a key of pending or assigned.
-            avoid = spec.avoid_originals
-            fresh: list[tuple[bytes, str]] = []
-            for norm, digest in pending.items():
-                known = stored.get(digest[:_DIGEST_BYTES].hex())
-                if known is not None:
-                    assigned[norm] = known
-                else:
-                    fresh.append((digest, norm))
-            for digest, norm in sorted(fresh):
-                first = 0
-                if spec.pool is not None:
-                    # Once a pool is nearly used up, drawing from it again is wasted work.
-                    pool, size = spec.pool(norm)
-                    if self._pool_use.get((kind, pool), 0) * 10 >= size * 9:
-                        first = spec.widen_at
-                for attempt in range(first, _MAX_ATTEMPTS):
-                    candidate = spec.generate(digest, attempt, norm)
-                    key = spec.compare(candidate)
-                    # compare() of a canonical pseudonym is its normal form: comparable to originals.
-                    if key not in used and not (avoid and (key in pending or key in assigned)):
-                        break
-                else:  # pragma: no cover - pools plus compounds make this unreachable in practice
-                    raise RuntimeError(f"no free pseudonym of kind {kind!r}")
-                if spec.pool is not None and attempt < spec.widen_at:
-                    self._pool_use[(kind, pool)] = self._pool_use.get((kind, pool), 0) + 1
-                used.add(key)
-                stored[digest[:_DIGEST_BYTES].hex()] = candidate
-                assigned[norm] = candidate
+            self._resolve_kind(kind, pending)
         self._pending.clear()
+
+    def _resolve_kind(self, kind: str, pending: dict[str, bytes]) -> None:
+        spec = KINDS[kind]
+        stored = self.mapping.entries.setdefault(kind, {})
+        used = self._used.setdefault(kind, set())
+        assigned = self._assigned.setdefault(kind, {})
+        pool_use = self._pool_use.setdefault(kind, {})
+        generate, compare, pool_of, widen_at = spec.generate, spec.compare, spec.pool, spec.widen_at
+        # Every real value of this kind seen in this run is a key of pending or assigned.
+        avoid = spec.avoid_originals
+        fresh: list[tuple[bytes, str, str]] = []
+        for norm, digest in pending.items():
+            label = digest[:_DIGEST_BYTES].hex()
+            known = stored.get(label)
+            if known is not None:
+                assigned[norm] = known
+            else:
+                fresh.append((digest, norm, label))
+        fresh.sort()  # digest order: the same set of values resolves the same way in any input order
+        pool = ""
+        for digest, norm, label in fresh:
+            first = 0
+            if pool_of is not None:
+                # Once a pool is nearly used up, drawing from it again is wasted work.
+                pool, size = pool_of(norm)
+                if pool_use.get(pool, 0) * 10 >= size * 9:
+                    first = widen_at
+            for attempt in range(first, _MAX_ATTEMPTS):
+                candidate = generate(digest, attempt, norm)
+                # compare() of a canonical pseudonym is its normal form: comparable to originals.
+                key = candidate if compare is str else compare(candidate)
+                if key not in used and not (avoid and (key in pending or key in assigned)):
+                    break
+            else:  # pragma: no cover - pools plus compounds make this unreachable in practice
+                raise RuntimeError(f"no free pseudonym of kind {kind!r}")
+            if pool_of is not None and attempt < widen_at:
+                pool_use[pool] = pool_use.get(pool, 0) + 1
+            used.add(key)
+            stored[label] = candidate
+            assigned[norm] = candidate
 
     def lookup(self, kind: str, norm: str) -> str:
         """The canonical pseudonym of a normalised value (registered and resolved on demand)."""
