@@ -175,7 +175,7 @@ class PseudonymTable:
             if pool_of is not None:
                 # Once a pool is nearly used up, drawing from it again is wasted work.
                 pool, size = pool_of(norm)
-                if pool_use.get(pool, 0) * 10 >= size * 9:
+                if pool_use.get(pool, 0) * 4 >= size * 3:
                     first = widen_at
             for attempt in range(first, _MAX_ATTEMPTS):
                 candidate = generate(digest, attempt, norm)
