@@ -261,16 +261,17 @@ class CaseFailed(AssertionError):
 
 
 def findings_table(findings: Sequence[Finding]) -> list[str]:
-    """Findings as aligned text rows: oracle, path, expected, got, evidence."""
-    header = ("oracle", "path", "expected", "got", "evidence")
-    rows = [header] + [
-        (f.oracle, f.path or "-", _clip(f.expected), _clip(f.got), _clip(f.evidence or f.message, 90))
-        for f in findings
-    ]
+    """Findings as aligned rows (oracle, path, expected, got, what is wrong), evidence below each."""
+    header = ("oracle", "path", "expected", "got", "finding")
+    rows = [header] + [(f.oracle, f.path or "-", _clip(f.expected), _clip(f.got), _clip(f.message, 100))
+                       for f in findings]
     widths = [max(len(r[i]) for r in rows) for i in range(4)]
     lines = []
-    for row in rows:
+    for index, row in enumerate(rows):
         lines.append("  ".join(row[i].ljust(widths[i]) for i in range(4)) + "  " + row[4])
+        finding = findings[index - 1] if index else None
+        if finding is not None and finding.evidence:
+            lines.append(" " * (sum(widths) + 8) + "evidence: " + _clip(finding.evidence, 120))
     return lines
 
 

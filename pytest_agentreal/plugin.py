@@ -13,6 +13,11 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+# The process-wide "which case is recording" slot must exist exactly once. Importing it with the
+# plugin (it is tiny) keeps it from being re-imported, and so duplicated, when pytester's
+# in-process runs restore sys.modules between runs.
+from .cassettes import active as _active_recording  # noqa: F401
+
 if TYPE_CHECKING:
     from .model import Outcome
     from .session import AgentSession

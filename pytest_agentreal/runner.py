@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable, Sequence
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -90,20 +90,29 @@ class CorpusRun:
             options=options,
         )
 
-    @cached_property
-    def recorder(self) -> Any:
-        """The cassette recorder for this corpus (interception installed once per process)."""
+    def _make_recorder(self, mode: str) -> Any:
         from .cassettes import CassetteSettings, Recorder
 
         manifest = self.corpus.manifest
         settings = CassetteSettings(
             directory=manifest.cassettes or manifest.root / "cassettes",
-            mode=self.options.record_mode,
+            mode=mode,
             match_ignore=manifest.match_ignore,
             secrets=manifest.secrets,
             record_hint=self.options.record_hint,
+            source=manifest.path,
         )
         return Recorder(settings)
+
+    @cached_property
+    def recorder(self) -> Any:
+        """The cassette recorder for this corpus (interception installed once per process)."""
+        return self._make_recorder(self.options.record_mode)
+
+    @cached_property
+    def live_recorder(self) -> Any:
+        """Observes live traffic and writes nothing: explore mode's inputs were never recorded."""
+        return self._make_recorder("off")
 
     # --- planning ---------------------------------------------------------------------------
 
@@ -187,7 +196,7 @@ class CorpusRun:
         cached = self._originals.get(key)
         if cached is None:
             original = Case.make(self.name, case.sample_id, ORIGINAL_MUTATION, self.effective_seed)
-            cached = self.run(original, agent, read_only=True)
+            cached = self.run(original, agent)
         return cached
 
     def _recording(self, case: Case, read_only: bool) -> AbstractContextManager[Any]:
@@ -204,18 +213,16 @@ class CorpusRun:
                 return policy.action_for_request(method, url, body) == action
 
             fault = FaultSpec(operator=case.mutation.operator, action=action, applies=applies)
-        if self.options.record_mode == "off" and not fault:
-            return nullcontext(None)
-        recording: AbstractContextManager[Any] = self.recorder.open(
-            case_id=case.id, fault=fault, read_only=read_only
-        )
+        recorder = self.live_recorder if read_only else self.recorder
+        recording: AbstractContextManager[Any] = recorder.open(case.id, fault=fault)
         return recording
 
     def run(self, case: Case, agent: Any, *, read_only: bool = False, inputs: list[Sample] | None = None,
             oracle: str | None = None) -> Outcome:
         """Run ``case`` with ``agent`` (a class is instantiated once for the case) and judge it.
 
-        ``inputs`` and ``oracle`` replace the planned ones (explore mode builds its own inputs).
+        ``inputs`` and ``oracle`` replace the planned ones (explore mode builds its own inputs);
+        ``read_only`` runs against live connectors and writes no cassette (explore mode).
         """
         outcome = Outcome(case=case)
         if oracle is None:
@@ -243,16 +250,13 @@ class CorpusRun:
         try:
             with self._recording(case, read_only) as recording:
                 agent_ok = self._deliver(outcome, runner, recording)
-                if recording is not None:
-                    recording.finish(agent_ok=agent_ok)
-            if recording is not None:
-                outcome.traffic = list(recording.interactions)
-                recording_findings = list(recording.findings)
+                recording.finish(agent_ok=agent_ok)
+            outcome.traffic = list(recording.interactions)
+            recording_findings = list(recording.findings)
         finally:
             random.setstate(state)
             outcome.duration_s = time.perf_counter() - started
-        self._judge(outcome, recording_findings,
-                    traffic_recorded=recording is not None and (self.has_cassettes or bool(outcome.traffic)))
+        self._judge(outcome, recording_findings, traffic_recorded=self.has_cassettes or bool(outcome.traffic))
         if case.mutation.is_original:
             self._originals[case.sample_key] = outcome
         return outcome
@@ -260,8 +264,7 @@ class CorpusRun:
     def _deliver(self, outcome: Outcome, agent: Callable[[Any], Any], recording: Any) -> bool:
         timeout = self.corpus.manifest.timeout
         for index, payload in enumerate(outcome.inputs):
-            if recording is not None:
-                recording.delivery = index
+            recording.delivery = index
             try:
                 outcome.outputs.append(normalise_output(call_agent(agent, payload, timeout)))
             except AgentTimeout:
@@ -278,6 +281,7 @@ class CorpusRun:
 
     def _judge(self, outcome: Outcome, recording_findings: list[Finding], *, traffic_recorded: bool) -> None:
         from .actions import build_timeline, check_policy
+        from .policy_stats import PolicyStats
 
         manifest = self.corpus.manifest
         outcome.actions = build_timeline(outcome.outputs, outcome.traffic, actions_pointer=manifest.actions,
@@ -287,8 +291,6 @@ class CorpusRun:
                                     traffic_recorded=traffic_recorded)
         findings = list(recording_findings)
         findings += oracles.safety_findings(ctx)
-        from .policy_stats import PolicyStats
-
         stats = PolicyStats(self.name)
         findings += check_policy(outcome.actions, self.policy, traffic_recorded=traffic_recorded,
                                  output_lists_actions=manifest.actions is not None, stats=stats)

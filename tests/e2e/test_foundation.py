@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from .conftest import SAMPLES
+from e2e_corpora import SAMPLES, manifest_text
 
 MakeCorpus = Callable[..., Path]
 
@@ -18,9 +19,9 @@ def test_passing_corpus_runs_one_item_per_original(pytester: pytest.Pytester, ma
     result = pytester.runpytest("--agent-corpus", "corpus", "--agent-mutations", "none", "-v")
     result.assert_outcomes(passed=3)
     result.stdout.fnmatch_lines([
+        "agentreal: seed mini=0 (reproduce with --agent-seed), record mode none",
         "*mini/T-1?original? PASSED*",
         "*mini/T-3?original? PASSED*",
-        "*agentreal: seed mini=0*record mode none*",
     ])
     result.stdout.fnmatch_lines(["*corpus mini*", "*original*3*0*0*"])
 
@@ -45,11 +46,12 @@ def test_crash_and_schema_invalid_output_are_exactly_two_failures(
     result.assert_outcomes(passed=1, failed=2)
     result.stdout.fnmatch_lines([
         "*mini/T-1[[]original[]]: 1 finding(s)*",
-        "*safe*KeyError: 'order'*mini_agent.py:* in lookup: return ticket?\"order\"?[[]\"id\"[]]*",
+        "*safe*an output*KeyError: 'order'*the agent raised an exception*",
+        "*evidence: corpus/mini_agent.py:* in lookup: return ticket?\"order\"?[[]\"id\"[]]*",
     ])
     result.stdout.fnmatch_lines([
         "*mini/T-2[[]original[]]: 1 finding(s)*",
-        "*schema*/status*valid against*\"maybe\"*",
+        "*schema*/status*valid against*\"maybe\"*'maybe' is not one of*",
     ])
     # No pytest traceback for agent failures: the findings table is the report.
     assert "Traceback" not in result.stdout.str()
@@ -126,19 +128,26 @@ def test_conftest_agent_fixture_overrides_manifest_agent(pytester: pytest.Pytest
     result.assert_outcomes(passed=3)
 
 
-def test_same_ids_under_xdist(pytester: pytest.Pytester, make_corpus: MakeCorpus) -> None:
+def _statuses(result: pytest.RunResult) -> dict[str, str]:
+    """Case node id → PASSED/FAILED, from plain or xdist verbose output."""
+    found = {}
+    for line in result.stdout.lines:
+        match = re.search(r"(PASSED|FAILED|ERROR)\b.*?(corpus/corpus\.yaml::\S+)|(corpus/corpus\.yaml::\S+) (PASSED|FAILED|ERROR)", line)
+        if match and not line.startswith(("FAILED", "ERROR")):
+            node, status = (match[2], match[1]) if match[2] else (match[3], match[4])
+            found[node] = status
+    return found
+
+
+def test_same_ids_and_results_under_xdist(pytester: pytest.Pytester, make_corpus: MakeCorpus) -> None:
     make_corpus()
-    plain = pytester.runpytest("--agent-corpus", "corpus", "--collect-only", "-q")
-    ids = sorted(line for line in plain.stdout.lines if "::" in line)
-    assert len(ids) >= 3 * 5, plain.stdout.str()
-    dist = pytester.runpytest_subprocess("--agent-corpus", "corpus", "-n", "2", "-v")
-    ran = sorted(
-        line[line.index("corpus.yaml::"):].split(" ")[0]
-        for line in dist.stdout.lines
-        if "corpus.yaml::" in line and ("PASSED" in line or "FAILED" in line)
-    )
-    assert ran == ids
-    dist.assert_outcomes(passed=len(ids))
+    collected = pytester.runpytest("--agent-corpus", "corpus", "--collect-only", "-q")
+    ids = sorted(line for line in collected.stdout.lines if line.startswith("corpus/corpus.yaml::"))
+    assert len(ids) >= 3 * 15, collected.stdout.str()
+    plain = _statuses(pytester.runpytest_subprocess("--agent-corpus", "corpus", "-v"))
+    dist = _statuses(pytester.runpytest_subprocess("--agent-corpus", "corpus", "-n", "2", "-v"))
+    assert sorted(plain) == ids
+    assert dist == plain
 
 
 def test_marker_parametrizes_a_users_own_test(pytester: pytest.Pytester, make_corpus: MakeCorpus) -> None:
@@ -207,9 +216,9 @@ def test_missing_manifest(pytester: pytest.Pytester) -> None:
 
 
 def test_missing_samples_file(pytester: pytest.Pytester, make_corpus: MakeCorpus) -> None:
-    make_corpus(samples="samples.jsnl")
+    make_corpus(manifest=manifest_text(samples="samples.jsnl"))
     _usage_error(pytester.runpytest("--agent-corpus", "corpus"),
-                 "corpus.yaml: key 'samples': samples file *samples.jsnl does not exist (files here: samples.jsonl)")
+                 "corpus.yaml: key 'samples': samples file *samples.jsnl does not exist (files here: *samples.jsonl)")
 
 
 def test_unknown_key_suggests_the_right_one(pytester: pytest.Pytester, make_corpus: MakeCorpus) -> None:

@@ -68,7 +68,8 @@ def test_crash_on_a_missing_field(pytester: pytest.Pytester, make_corpus: MakeCo
     result = pytester.runpytest("--agent-corpus", "corpus", "--agent-mutations", "missing", "-q")
     result.stdout.fnmatch_lines([
         "*mini/T-1[[]missing.drop:/customer/email[]]: 1 finding(s), oracle 'escalate'*",
-        "*safe*KeyError: 'email'*mini_agent.py:* in __call__*",
+        "*safe*KeyError: 'email'*the agent raised an exception*",
+        "*evidence: corpus/mini_agent.py:* in __call__*",
         "*- /customer/email: 'ann@example.com'*",
     ])
     assert result.parseoutcomes()["failed"] >= 3
@@ -89,7 +90,8 @@ def test_decision_flipped_by_a_zero_width_character(pytester: pytest.Pytester, m
     result = pytester.runpytest("--agent-corpus", "corpus", "--agent-mutations", "out_of_pattern.unicode", "-q")
     assert result.parseoutcomes().get("failed", 0) >= 1, result.stdout.str()
     result.stdout.fnmatch_lines(["*out_of_pattern.unicode:/body[]]: * finding(s), oracle 'invariant'*",
-                                 "*invariant*/category*original: mini/*"])
+                                 "*invariant*/category*\"general\"*the decision changed from the original's*",
+                                 "*evidence: original: mini/T-*[[]original[]]*"])
 
 
 def test_new_action_after_an_injection(pytester: pytest.Pytester, make_corpus: MakeCorpus) -> None:
@@ -110,7 +112,7 @@ def test_no_escalation_on_an_off_topic_request(pytester: pytest.Pytester, make_c
         '            return {"ticket_id": tid, "status": "escalated", "category": "off_topic", "actions": []}',
         '            category = "general"'))
     result = pytester.runpytest("--agent-corpus", "corpus", "--agent-mutations", "out_of_pattern.off_topic", "-q")
-    result.assert_outcomes(failed=3)
+    result.assert_outcomes(passed=3, failed=3)  # the originals pass
     result.stdout.fnmatch_lines(["*oracle 'escalate'*", "*escalate*/status*one of [[]\"escalated\"[]]*\"done\"*"])
 
 
@@ -120,10 +122,10 @@ def test_expect_overrides_and_quarantines(pytester: pytest.Pytester, make_corpus
         '            category = "general"')
     make_corpus(agent_code=agent, expect={"out_of_pattern.off_topic": {"xfail": "known, see #412"}})
     result = pytester.runpytest("--agent-corpus", "corpus", "--agent-mutations", "out_of_pattern.off_topic", "-q")
-    result.assert_outcomes(xfailed=3)
+    result.assert_outcomes(passed=3, xfailed=3)
     make_corpus(agent_code=agent, expect={"out_of_pattern.off_topic": "safe"})
     result = pytester.runpytest("--agent-corpus", "corpus", "--agent-mutations", "out_of_pattern.off_topic", "-q")
-    result.assert_outcomes(passed=3)
+    result.assert_outcomes(passed=6)
 
 
 def test_the_most_specific_expect_key_wins(pytester: pytest.Pytester, make_corpus: MakeCorpus) -> None:
