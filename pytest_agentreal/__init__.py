@@ -28,7 +28,23 @@ _EXPORTS: dict[str, str] = {
     "connector": "connectors",
 }
 
-__all__ = [*sorted(_EXPORTS), "__version__"]
+__all__ = [
+    "Action",
+    "Case",
+    "CaseFailed",
+    "ConfigError",
+    "Corpus",
+    "Finding",
+    "Interaction",
+    "Mutation",
+    "MutationContext",
+    "Outcome",
+    "__version__",
+    "connector",
+    "load_corpus",
+    "register_operator",
+    "register_oracle",
+]
 
 if TYPE_CHECKING:
     from .connectors import connector
