@@ -7,6 +7,8 @@ import importlib.util
 import io
 import json
 import re
+import sys
+import types
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,6 +19,7 @@ import yaml
 
 from pytest_agentreal import cli
 from pytest_agentreal.anonymise import detect
+from pytest_agentreal.anonymise import text as text_module
 from pytest_agentreal.progress import Progress
 
 KEY_ENV = "AGENTREAL_KEY"
@@ -302,3 +305,34 @@ def test_progress_is_drawn_only_on_a_terminal() -> None:
                 bar.advance()
     assert piped.getvalue() == ""
     assert "anonymising" in terminal.getvalue() and "3/3" in terminal.getvalue()
+
+
+def test_presidio_is_optional_and_said_so_when_missing(
+    tmp_path: Path, key_file: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setitem(sys.modules, "presidio_analyzer", None)  # as if not installed
+    source = _write_jsonl(tmp_path / "in.jsonl", RECORDS)
+    argv = ["anonymise", str(source), "--out", str(tmp_path / "o.jsonl"), "--key-file", str(key_file), "--presidio"]
+    assert cli.main(argv) == 2
+    assert "pip install presidio-analyzer" in capsys.readouterr().err
+
+
+def test_presidio_names_are_scrubbed_when_it_is_installed(
+    tmp_path: Path, key_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    class Result:
+        def __init__(self, start: int, end: int) -> None:
+            self.start, self.end = start, end
+
+    class AnalyzerEngine:  # the slice of Presidio's API that is used
+        def analyze(self, text: str, language: str, entities: list[str]) -> list[Result]:
+            return [Result(m.start(), m.end()) for m in re.finditer(r"Zebulon Marchetti", text)]
+
+    monkeypatch.setitem(sys.modules, "presidio_analyzer", types.SimpleNamespace(AnalyzerEngine=AnalyzerEngine))
+    monkeypatch.setattr(text_module, "NAME_SOURCES", {})
+    record = {"body": "my colleague Zebulon Marchetti will call; zebulon is nice"}
+    source = _write_jsonl(tmp_path / "in.jsonl", [record])
+    out = tmp_path / "o.jsonl"
+    assert cli.main(["anonymise", str(source), "--out", str(out), "--key-file", str(key_file), "--presidio"]) == 0
+    assert "zebulon" not in out.read_text(encoding="utf-8").lower()
+    assert "marchetti" not in out.read_text(encoding="utf-8").lower()
