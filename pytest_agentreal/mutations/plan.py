@@ -136,24 +136,24 @@ def expectation_for(case: Case, expect: dict[str, Expectation]) -> Expectation |
     from ..pointers import matches
 
     mutation = case.mutation
-    best: tuple[int, Expectation] | None = None
+    best: tuple[tuple[int, int], Expectation] | None = None
     for key, value in expect.items():
         head, _, target = key.partition(":")
         family, _, operator = head.partition(".")
         if family != mutation.family:
             continue
-        score = 1
-        if operator:
-            if operator not in ("*", mutation.operator):
-                continue
-            score = 2 if operator != "*" else 1
+        if operator and operator not in ("*", mutation.operator):
+            continue
+        target_score = 0
         if target:
             if target.startswith("/") and mutation.target.startswith("/"):
                 if not matches(target, mutation.target):
                     continue
             elif target != mutation.target:
                 continue
-            score += 2
+            # A concrete pointer is more specific than one with `*`.
+            target_score = 1 if "*" in target else 2
+        score = (target_score, 1 if operator and operator != "*" else 0)
         if best is None or score > best[0]:
             best = (score, value)
     return best[1] if best else None
