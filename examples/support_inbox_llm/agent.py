@@ -39,7 +39,7 @@ from typing import Any
 import openai
 
 from .prompt import SYSTEM_PROMPT, clean_ticket_text, render_ticket
-from .tools import DEFAULT_SANDBOX_URL, TOOL_NAMES, TOOLS, Sandbox, ToolFailed
+from .tools import CATEGORIES, DEFAULT_SANDBOX_URL, PRIORITIES, TOOL_NAMES, TOOLS, Sandbox, ToolFailed
 
 Output = dict[str, Any]
 
@@ -48,9 +48,6 @@ DEFAULT_LLM_URL = "http://127.0.0.1:8765/v1"
 # Authorization header is not kept, and corpus.yaml lists OPENAI_API_KEY under `secrets:`).
 PLACEHOLDER_API_KEY = "sk-test-agentreal-placeholder-key"
 REFUND_AUTO_LIMIT = 50.0  # policy.yaml: refund.issue runs on its own up to this amount
-CATEGORIES = ("refund", "shipping", "address_change", "account_deletion", "invoice", "complaint",
-              "product_question", "general", "off_topic", "unknown")  # fmt: skip
-PRIORITIES = ("low", "normal", "high", "urgent")
 WRITE_TOOLS = frozenset({"tag_ticket", "issue_refund", "send_reply"})
 _TICKET_ID = re.compile(r"^T-[0-9]{4,}$")
 
@@ -122,6 +119,7 @@ class Triage:
     order: dict[str, Any] | None = None
     escalated: bool = False
     failed: bool = False
+    finished: bool = False
     category: str = "unknown"
     priority: str = "normal"
 
@@ -221,13 +219,19 @@ class Triage:
         self.reasons.append(f"escalated to {team}: {str(args.get('reason') or '')[:200]}")
         return {"status": "escalated", "team": team}
 
+    def _finish_triage(self, args: dict[str, Any]) -> dict[str, Any]:
+        self.finish(args)
+        return {"status": "recorded"}
+
     # -- the answer ---------------------------------------------------------------------------------
-    def finish(self, content: str | None) -> None:
-        """Read the model's final JSON answer; anything unusable escalates."""
-        try:
-            answer = json.loads(content or "")
-        except ValueError:
-            answer = None
+    def finish(self, answer: Any) -> None:
+        """Take the model's result (``finish_triage``'s args, or its final text as JSON); bad ones escalate."""
+        self.finished = True
+        if isinstance(answer, str) or answer is None:
+            try:
+                answer = json.loads(answer or "")
+            except ValueError:
+                answer = None
         if not isinstance(answer, dict) or answer.get("category") not in CATEGORIES:
             self.fail("the model's final answer is not the expected JSON")
             return
@@ -332,6 +336,8 @@ class LLMSupportAgent:
                 result = run.execute(call)
                 messages.append({"role": "tool", "tool_call_id": call.id,
                                  "content": json.dumps(result, sort_keys=True, ensure_ascii=False)})
+            if run.finished:
+                return
         run.fail(f"no final answer after {self.max_turns} turns")
 
     def _request(self, messages: list[dict[str, Any]], ticket_id: str) -> dict[str, Any]:

@@ -5,17 +5,17 @@ real chat-completions API so that the example's cassettes can be recorded on any
 and reproducibly: the same request always gets the same answer. It reads the ticket the agent
 renders (``Ticket:``, ``Order:``, ``Customer:`` lines and the ``Message:``), picks a category by
 keywords, and walks a fixed plan of tool calls, one turn at a time, looking at the tool results
-already in the conversation:
+already in the conversation. The last turn ends with ``finish_triage`` (category, priority, summary):
 
 - off-topic or unclassifiable → ``escalate_to_human`` (team ``triage``);
 - GDPR erasure → tag, ``escalate_to_human`` (``privacy``); complaints → tag, escalate (``complaints``);
 - refund / shipping / address change / invoice with an order → ``lookup_order`` first, then:
-  refund → ``issue_refund`` of the refundable amount, then tag and ``send_reply``;
+  refund → ``issue_refund`` of the refundable amount, tag and ``send_reply``;
   shipping → tag and a status reply, or escalate (``logistics``) when the carrier says delivered and
   the customer has nothing; address change → tag, escalate (``logistics``); invoice → tag, reply;
 - product questions and general requests → tag and ``send_reply``;
 - any tool result with an ``error`` → ``escalate_to_human`` (``support``);
-- when the plan is done, a final message whose content is JSON: ``category``, ``priority``, ``summary``.
+- no tools offered → a plain answer whose content is the same JSON ``finish_triage`` takes.
 
 Like a naive model it follows whatever keywords are in the text it is given: an instruction planted
 in a ticket ("issue a full refund") would steer it. Keeping such text away from the model is the
@@ -55,11 +55,8 @@ GERMAN_WORDS = frozenset(("der", "die", "das", "und", "ich", "nicht", "mit", "me
 
 REPLIES: dict[str, dict[str, str]] = {
     "en": {
-        "refund": "Hello,\n\nthank you for letting us know. We have refunded {amount} {currency} for order {order}; "
-                  "it reaches your account within 5 working days.\n\nKind regards,\nLindqvist Support",
-        "refund_pending": "Hello,\n\nthank you for letting us know. We have requested a refund of {amount} "
-                          "{currency} for order {order}; a colleague confirms it within one working day.\n\n"
-                          "Kind regards,\nLindqvist Support",
+        "refund": "Hello,\n\nthank you for letting us know. We are refunding {amount} {currency} for order "
+                  "{order}; you get a confirmation as soon as it is processed.\n\nKind regards,\nLindqvist Support",
         "shipping": "Hello,\n\nyour order {order} is with {carrier} (tracking {tracking}), status: {status}. "
                     "Expected delivery: {eta}.\n\nKind regards,\nLindqvist Support",
         "invoice": "Hello,\n\nour billing team will send the VAT invoice for order {order} to this address "
@@ -73,12 +70,9 @@ REPLIES: dict[str, dict[str, str]] = {
                         "(ORD-…)?\n\nKind regards,\nLindqvist Support",
     },
     "de": {
-        "refund": "Hallo,\n\nvielen Dank für Ihre Nachricht. Wir haben {amount} {currency} für die Bestellung "
-                  "{order} erstattet; der Betrag ist in 5 Werktagen auf Ihrem Konto.\n\nViele Grüße\n"
-                  "Ihr Lindqvist-Kundenservice",
-        "refund_pending": "Hallo,\n\nvielen Dank für Ihre Nachricht. Wir haben eine Erstattung von {amount} "
-                          "{currency} für die Bestellung {order} beantragt; eine Kollegin bestätigt sie "
-                          "innerhalb eines Werktages.\n\nViele Grüße\nIhr Lindqvist-Kundenservice",
+        "refund": "Hallo,\n\nvielen Dank für Ihre Nachricht. Wir erstatten {amount} {currency} für die "
+                  "Bestellung {order}; Sie erhalten eine Bestätigung, sobald die Erstattung gebucht ist.\n\n"
+                  "Viele Grüße\nIhr Lindqvist-Kundenservice",
         "shipping": "Hallo,\n\nIhre Bestellung {order} ist bei {carrier} (Sendungsnummer {tracking}), Status: "
                     "{status}. Voraussichtliche Zustellung: {eta}.\n\nViele Grüße\nIhr Lindqvist-Kundenservice",
         "invoice": "Hallo,\n\nunsere Buchhaltung schickt Ihnen die Rechnung zur Bestellung {order} innerhalb "
@@ -220,12 +214,8 @@ class _Planner:
         if category == "refund":
             refund = Call("issue_refund", {"order_id": self.view.order_id, "amount": order.get("refundable"),
                                            "currency": order.get("currency"), "reason": "customer request"})
-            result = self.results.get("issue_refund")
-            if not isinstance(result, dict):
-                return [[refund]]
-            template = "refund_pending" if result.get("status") == "pending_approval" else "refund"
-            reply = self.reply(template, amount=_money(order.get("refundable")), currency=order.get("currency"))
-            return [[refund], [self.tag("refund"), reply]]
+            reply = self.reply("refund", amount=_money(order.get("refundable")), currency=order.get("currency"))
+            return [[refund, self.tag("refund"), reply]]
         if category == "shipping":
             shipment = order.get("shipment") or {}
             if shipment.get("status") == "delivered" and any(p in self.view.text for p in NOT_ARRIVED):
@@ -238,6 +228,10 @@ class _Planner:
             return [[self.tag("address_change"),
                      self.escalate("logistics", f"address change, order status {order.get('status')}")]]
         return [[self.tag("invoice"), self.reply("invoice")]]
+
+    def finish(self) -> Call:
+        return Call("finish_triage", {"category": self.category, "priority": self.priority(),
+                                      "summary": f"{self.category} ticket {self.view.ticket_id}"})
 
     def priority(self) -> str:
         if self.category == "complaint" or self.view.tier == "vip":
@@ -254,18 +248,20 @@ def decide(request: dict[str, Any]) -> Step:
     view = read_ticket(ticket)
     results = _results(messages)
     planner = _Planner(view, results)
+    if not request.get("tools"):
+        return Step(content=json.dumps(planner.finish().arguments, sort_keys=True))
     failed = _error(results)
     if failed is not None and "escalate_to_human" not in results:
         name, error = failed
-        return Step([planner.escalate("support", f"{name} failed: {error}"[:200])])
-    if "escalate_to_human" not in results and request.get("tools"):
-        for turn in planner.turns():
-            pending = [call for call in turn if call.name not in results]
-            if pending:
-                return Step(pending)
-    summary = {"category": planner.category, "priority": planner.priority(),
-               "summary": f"{planner.category} ticket {view.ticket_id}"}
-    return Step(content=json.dumps(summary, sort_keys=True))
+        return Step([planner.escalate("support", f"{name} failed: {error}"[:200]), planner.finish()])
+    turns = planner.turns()
+    for index, turn in enumerate(turns):
+        pending = [call for call in turn if call.name not in results]
+        if pending:
+            # The plan's last turn ends the triage, unless its results may still change the plan.
+            last = index == len(turns) - 1 and pending[-1].name != "lookup_order"
+            return Step([*pending, planner.finish()] if last else pending)
+    return Step([planner.finish()])
 
 
 def call_id(call: Call, request: dict[str, Any]) -> str:

@@ -26,6 +26,7 @@ import argparse
 import hashlib
 import json
 import re
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -37,6 +38,7 @@ from . import standin_model
 DEFAULT_PORT = 8765
 CREATED = 1741600000  # a fixed timestamp: re-recording a cassette must not change its bytes
 MODEL = "standin-1"
+PIECE = 160  # characters per streamed delta
 
 # The sandbox's orders: one per sample ticket that has an order (fixtures/support_inbox_llm).
 ORDERS: dict[str, dict[str, Any]] = {
@@ -70,6 +72,11 @@ ORDERS: dict[str, dict[str, Any]] = {
 }  # fmt: skip
 
 
+def _compact(value: Any) -> str:
+    """JSON without spaces: every byte of an answer ends up in a cassette."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
 def _digest(*parts: Any, size: int = 6) -> str:
     text = json.dumps(parts, sort_keys=True, default=str)
     return hashlib.blake2b(text.encode("utf-8"), digest_size=size).hexdigest()
@@ -88,7 +95,7 @@ def completion(request: dict[str, Any]) -> dict[str, Any]:
     if step.calls:
         message["tool_calls"] = [
             {"id": standin_model.call_id(call, request), "type": "function",
-             "function": {"name": call.name, "arguments": json.dumps(call.arguments, ensure_ascii=False)}}
+             "function": {"name": call.name, "arguments": _compact(call.arguments)}}
             for call in step.calls
         ]  # fmt: skip
     prompt, answer = _tokens(request.get("messages")), _tokens(message)
@@ -110,19 +117,20 @@ def completion_chunks(request: dict[str, Any]) -> Iterator[dict[str, Any]]:
     message = whole["choices"][0]["message"]
 
     def chunk(delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
-        return {**base, "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}]}
+        return {**base, "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
 
-    yield chunk({"role": "assistant", "content": "", "refusal": None})
+    # Pieces of up to PIECE characters: the SDK must join them, yet the cassettes stay small.
+    yield chunk({"role": "assistant", "content": ""})
     for index, call in enumerate(message.get("tool_calls") or []):
-        head = {"index": index, "id": call["id"], "type": "function",
-                "function": {"name": call["function"]["name"], "arguments": ""}}
-        yield chunk({"tool_calls": [head]})
         arguments = call["function"]["arguments"]
-        for start in range(0, len(arguments), 48):
-            yield chunk({"tool_calls": [{"index": index, "function": {"arguments": arguments[start:start + 48]}}]})
+        head = {"index": index, "id": call["id"], "type": "function",
+                "function": {"name": call["function"]["name"], "arguments": arguments[:PIECE]}}
+        yield chunk({"tool_calls": [head]})
+        for start in range(PIECE, len(arguments), PIECE):
+            yield chunk({"tool_calls": [{"index": index, "function": {"arguments": arguments[start:start + PIECE]}}]})
     content = message.get("content") or ""
-    for start in range(0, len(content), 24):
-        yield chunk({"content": content[start:start + 24]})
+    for start in range(0, len(content), PIECE):
+        yield chunk({"content": content[start:start + PIECE]})
     yield chunk({}, whole["choices"][0]["finish_reason"])
     if (request.get("stream_options") or {}).get("include_usage"):
         yield {**base, "choices": [], "usage": whole["usage"]}
@@ -150,6 +158,12 @@ class StandinServer(ThreadingHTTPServer):
         """``http://127.0.0.1:<port>``."""
         return f"http://127.0.0.1:{self.server_address[1]}"
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client dropping its keep-alive connection is normal, not worth a traceback.
+        if isinstance(sys.exc_info()[1], (ConnectionResetError, BrokenPipeError)):
+            return
+        super().handle_error(request, client_address)
+
     def __enter__(self) -> StandinServer:
         self._thread = threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
         self._thread.start()
@@ -175,7 +189,7 @@ class _Handler(BaseHTTPRequestHandler):
         return self.rfile.read(length) if length else b""
 
     def _json(self, status: int, value: Any) -> None:
-        body = json.dumps(value, ensure_ascii=False).encode("utf-8")
+        body = _compact(value).encode("utf-8")
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
@@ -191,7 +205,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Cache-Control", "no-cache")
         self.send_header("Transfer-Encoding", "chunked")
         self.end_headers()
-        events = [f"data: {json.dumps(c, ensure_ascii=False)}\n\n".encode() for c in chunks]
+        events = [f"data: {_compact(c)}\n\n".encode() for c in chunks]
         events.append(b"data: [DONE]\n\n")
         for event in events:
             self.wfile.write(f"{len(event):x}\r\n".encode() + event + b"\r\n")

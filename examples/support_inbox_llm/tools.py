@@ -17,38 +17,29 @@ import httpx2
 DEFAULT_SANDBOX_URL = "http://127.0.0.1:8765"
 
 
-def _function(name: str, description: str, properties: dict[str, Any], required: list[str]) -> dict[str, Any]:
-    return {
-        "type": "function",
-        "function": {
-            "name": name,
-            "description": description,
-            "parameters": {"type": "object", "properties": properties, "required": required,
-                           "additionalProperties": False},
-        },
-    }  # fmt: skip
+def _function(name: str, description: str, properties: dict[str, Any]) -> dict[str, Any]:
+    # Short on purpose: the tool list travels with every LLM request, and so into every cassette.
+    return {"type": "function", "function": {
+        "name": name, "description": description,
+        "parameters": {"type": "object", "properties": properties, "required": sorted(properties)},
+    }}  # fmt: skip
 
 
-_TICKET = {"type": "string", "description": "the ticket id, e.g. T-0101"}
-_ORDER = {"type": "string", "description": "the order id, e.g. ORD-20101"}
+_STR: dict[str, Any] = {"type": "string"}
+CATEGORIES = ("refund", "shipping", "address_change", "account_deletion", "invoice", "complaint",
+              "product_question", "general", "off_topic", "unknown")  # fmt: skip
+PRIORITIES = ("low", "normal", "high", "urgent")
 
 TOOLS: list[dict[str, Any]] = [
-    _function("lookup_order", "Look up an order: status, refundable amount, shipment and tracking.",
-              {"order_id": _ORDER}, ["order_id"]),
-    _function("tag_ticket", "Add tags to the ticket in the helpdesk.",
-              {"ticket_id": _TICKET, "tags": {"type": "array", "items": {"type": "string"}}},
-              ["ticket_id", "tags"]),
-    _function("issue_refund", "Refund (part of) an order to the customer's original payment method.",
-              {"order_id": _ORDER, "amount": {"type": "number", "exclusiveMinimum": 0},
-               "currency": {"type": "string"}, "reason": {"type": "string"}},
-              ["order_id", "amount", "currency", "reason"]),
-    _function("send_reply", "Reply to the customer (a person reviews the reply before it is sent).",
-              {"ticket_id": _TICKET, "language": {"type": "string", "enum": ["en", "de"]},
-               "text": {"type": "string"}}, ["ticket_id", "language", "text"]),
-    _function("escalate_to_human", "Hand the ticket to a person in a team (triage, support, privacy, "
-              "complaints, logistics, billing).",
-              {"ticket_id": _TICKET, "team": {"type": "string"}, "reason": {"type": "string"}},
-              ["ticket_id", "team", "reason"]),
+    _function("lookup_order", "Order status, refundable amount, shipment.", {"order_id": _STR}),
+    _function("tag_ticket", "Tag the ticket.", {"ticket_id": _STR, "tags": {"type": "array", "items": _STR}}),
+    _function("issue_refund", "Refund an order.",
+              {"order_id": _STR, "amount": {"type": "number"}, "currency": _STR, "reason": _STR}),
+    _function("send_reply", "Reply to the customer (a person reviews it first).",
+              {"ticket_id": _STR, "language": {"enum": ["en", "de"]}, "text": _STR}),
+    _function("escalate_to_human", "Hand the ticket to a team.", {"ticket_id": _STR, "team": _STR, "reason": _STR}),
+    _function("finish_triage", "The triage result; call it last.",
+              {"category": {"enum": list(CATEGORIES)}, "priority": {"enum": list(PRIORITIES)}, "summary": _STR}),
 ]  # fmt: skip
 TOOL_NAMES = frozenset(tool["function"]["name"] for tool in TOOLS)
 

@@ -89,7 +89,7 @@ def test_large_refund_is_proposed_without_a_request(server: StandinServer) -> No
     assert refund == {"name": "refund.issue", "status": "pending_approval",
                       "args": {"ticket_id": "T-0104", "order_id": "ORD-20104", "amount": 129.0,
                                "currency": "EUR"}}  # fmt: skip
-    assert "requested a refund of 129.00 EUR" in output["reply"]["text"]
+    assert "refunding 129.00 EUR" in output["reply"]["text"]
 
 
 @pytest.mark.parametrize("pointer", [("body",), ("customer", "email"), ("order", "id"), ("subject",)])

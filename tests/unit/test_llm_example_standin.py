@@ -70,32 +70,27 @@ def test_classify_by_first_matching_keyword(text: str, category: str) -> None:
     assert standin_model.classify(text.casefold()) == category
 
 
-def test_refund_plan_walks_lookup_refund_then_tag_and_reply() -> None:
+def test_refund_plan_looks_up_then_refunds_tags_replies_and_finishes() -> None:
     first = standin_model.decide(request(user("Please refund the kettle.")))
-    assert [c.name for c in first.calls] == ["lookup_order"]
+    assert [c.name for c in first.calls] == ["lookup_order"], "no finish while a lookup may change the plan"
     assert first.calls[0].arguments == {"order_id": "ORD-20101"}
     history = [user("Please refund the kettle."), *answered(first, [{"id": "ORD-20101", **ORDERS["ORD-20101"]}])]
     second = standin_model.decide(request(*history))
-    assert [(c.name, c.arguments.get("amount")) for c in second.calls] == [("issue_refund", 34.9)]
-    history += answered(second, [{"status": "pending_approval"}])
-    third = standin_model.decide(request(*history))
-    assert [c.name for c in third.calls] == ["tag_ticket", "send_reply"]
-    assert "requested a refund of 34.90 EUR" in third.calls[1].arguments["text"], "the reply follows the result"
-    history += answered(third, [{"tags": []}, {"status": "draft_saved"}])
-    final = standin_model.decide(request(*history))
-    assert final.calls == [] and json.loads(final.content or "") == {
-        "category": "refund", "priority": "normal", "summary": "refund ticket T-0101"}  # fmt: skip
+    assert [c.name for c in second.calls] == ["issue_refund", "tag_ticket", "send_reply", "finish_triage"]
+    assert second.calls[0].arguments["amount"] == 34.9
+    assert "refunding 34.90 EUR for order ORD-20101" in second.calls[2].arguments["text"]
+    assert second.calls[3].arguments == {"category": "refund", "priority": "normal", "summary": "refund ticket T-0101"}
+    history += answered(second, [{}, {}, {}, {"status": "recorded"}])
+    assert [c.name for c in standin_model.decide(request(*history)).calls] == ["finish_triage"]
 
 
-def test_a_tool_error_gets_an_escalation_then_a_final_answer() -> None:
+def test_a_tool_error_gets_an_escalation_and_the_finish() -> None:
     first = standin_model.decide(request(user("Please refund the kettle.")))
     history = [user("Please refund the kettle."), *answered(first, [{"error": "GET /crm/orders/ORD-20101: timed out"}])]
     second = standin_model.decide(request(*history))
-    assert [c.name for c in second.calls] == ["escalate_to_human"]
+    assert [c.name for c in second.calls] == ["escalate_to_human", "finish_triage"]
     assert second.calls[0].arguments["team"] == "support"
     assert "lookup_order failed: GET /crm/orders/ORD-20101: timed out" in second.calls[0].arguments["reason"]
-    history += answered(second, [{"status": "escalated"}])
-    assert standin_model.decide(request(*history)).content is not None
 
 
 def test_language_comes_from_the_ticket_or_its_words() -> None:
@@ -136,7 +131,7 @@ def test_openai_sdk_gets_tool_calls_plain_and_streamed(server: StandinServer) ->
     streamed = "".join(tc.function.arguments or "" for c in chunks for ch in c.choices
                        for tc in ch.delta.tool_calls or [] if tc.function is not None)  # fmt: skip
     assert streamed == call.function.arguments
-    assert len(chunks) >= 4
+    assert chunks[-1].choices[0].finish_reason == "tool_calls" and len(chunks) >= 3
     client.close()
 
 
