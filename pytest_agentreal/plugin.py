@@ -269,12 +269,22 @@ def agent_case(request: pytest.FixtureRequest) -> CaseHandle:
     return handle
 
 
-class CorpusFile(pytest.File):
-    """A requested ``corpus.yaml``: collects one item per case (or per sample)."""
+class CorpusFile(pytest.Module):
+    """A requested ``corpus.yaml``: collects one item per case (or per sample).
+
+    A :class:`pytest.Module` (with a stand-in module object, nothing is imported) rather than a
+    plain :class:`pytest.File`, so that module-scoped fixtures of other plugins (pytest-recording's
+    autouse ``vcr`` needs ``vcr_cassette_dir``) find their scope node on case items.
+    """
 
     def __init__(self, *, corpus_key: str, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.corpus_key = corpus_key
+
+    def _getobj(self) -> Any:
+        import types
+
+        return types.ModuleType(f"agentreal_corpus_{self.path.parent.name}")
 
     def collect(self) -> Iterator[pytest.Item]:
         holder = self.config.pluginmanager.get_plugin(SESSION_PLUGIN)

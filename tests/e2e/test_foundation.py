@@ -278,3 +278,20 @@ def test_agent_attribute_that_does_not_exist(pytester: pytest.Pytester, make_cor
     make_corpus(agent="mini_agent:Agnet")
     _usage_error(pytester.runpytest("--agent-corpus", "corpus"),
                  "*key 'agent': module 'mini_agent' has no attribute 'Agnet' (did you mean 'Agent'?)")
+
+
+def test_module_scoped_autouse_fixtures_of_other_plugins_work(
+    pytester: pytest.Pytester, make_corpus: MakeCorpus
+) -> None:
+    # Plugins such as pytest-recording define module-scoped autouse fixtures; cases must accept them.
+    make_corpus()
+    pytester.makeconftest('''
+        import pytest
+
+        @pytest.fixture(scope="module", autouse=True)
+        def per_module(request):
+            assert request.module.__file__.endswith("corpus.yaml")
+            yield
+    ''')
+    result = pytester.runpytest("--agent-corpus", "corpus", "--agent-mutations", "none")
+    result.assert_outcomes(passed=3)
