@@ -284,7 +284,9 @@ class CorpusFile(pytest.Module):
     def _getobj(self) -> Any:
         import types
 
-        return types.ModuleType(f"agentreal_corpus_{self.path.parent.name}")
+        module = types.ModuleType(f"agentreal_corpus_{self.path.parent.name}")
+        module.__file__ = str(self.path)  # fixtures read request.module.__file__ to place files
+        return module
 
     def collect(self) -> Iterator[pytest.Item]:
         holder = self.config.pluginmanager.get_plugin(SESSION_PLUGIN)
