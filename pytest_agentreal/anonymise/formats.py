@@ -519,10 +519,11 @@ def _generate_dob(digest: bytes, attempt: int, norm: str) -> str:
     data = stream(digest, attempt)
     span = 365 + 120 * attempt  # the window widens only when a collision asks for it
     shift = 1 + _number(data[:8]) % span
+    delta = _dt.timedelta(days=shift if data[8] & 1 else -shift)
     try:
-        shifted = base + _dt.timedelta(days=shift if data[8] & 1 else -shift)
-    except OverflowError:
-        shifted = base - _dt.timedelta(days=shift)
+        shifted = base + delta
+    except OverflowError:  # near year 1 or 9999: shift the other way
+        shifted = base - delta
     if norm.endswith("~") and shifted.day > 12:
         shifted = shifted.replace(day=1 + (shifted.day - 1) % 12)
     return shifted.isoformat()
