@@ -8,7 +8,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-
 from e2e_corpora import SAMPLES, manifest_text
 
 MakeCorpus = Callable[..., Path]
@@ -128,11 +127,16 @@ def test_conftest_agent_fixture_overrides_manifest_agent(pytester: pytest.Pytest
     result.assert_outcomes(passed=3)
 
 
+_STATUS_LINE = re.compile(
+    r"(PASSED|FAILED|ERROR)\b.*?(corpus/corpus\.yaml::\S+)|(corpus/corpus\.yaml::\S+) (PASSED|FAILED|ERROR)"
+)
+
+
 def _statuses(result: pytest.RunResult) -> dict[str, str]:
     """Case node id → PASSED/FAILED, from plain or xdist verbose output."""
     found = {}
     for line in result.stdout.lines:
-        match = re.search(r"(PASSED|FAILED|ERROR)\b.*?(corpus/corpus\.yaml::\S+)|(corpus/corpus\.yaml::\S+) (PASSED|FAILED|ERROR)", line)
+        match = _STATUS_LINE.search(line)
         if match and not line.startswith(("FAILED", "ERROR")):
             node, status = (match[2], match[1]) if match[2] else (match[3], match[4])
             found[node] = status
