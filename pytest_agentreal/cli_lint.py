@@ -33,6 +33,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--k", type=int, default=5, metavar="K",
                         help="k-anonymity: warn when a combination of quasi-identifiers is shared by fewer "
                              "than K samples (default: 5)")  # fmt: skip
+    parser.add_argument("--info", action="store_true",
+                        help="also print info findings (worth a look; they never fail the lint)")
     parser.epilog = "exit status: 0 clean, 1 errors or warnings, 2 usage error"
 
 
@@ -104,7 +106,8 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(payload, indent=2, ensure_ascii=False))
     else:
         for finding in every:
-            print(finding.render())
+            if finding.severity != "info" or args.info:
+                print(finding.render())
         print(_summary(counts, len(folders)), file=sys.stderr)
     return EXIT_FINDINGS if counts["error"] or counts["warning"] else EXIT_OK
 
