@@ -20,7 +20,7 @@ from . import oracles
 from .corpus import Corpus
 from .invoke import AgentTimeout, OutputError, call_agent, describe_exception, normalise_output
 from .manifest import Expectation
-from .model import ORIGINAL_MUTATION, Case, Finding, Outcome, Sample
+from .model import ORIGINAL_MUTATION, Case, Finding, Outcome, Sample, derive_seed
 from .mutations.plan import Selection, choose_samples, expectation_for, operators_for, plan_sample, shard_groups
 from .mutations.registry import MutationContext, Operator, get_operator
 
@@ -218,11 +218,14 @@ class CorpusRun:
         return recording
 
     def run(self, case: Case, agent: Any, *, read_only: bool = False, inputs: list[Sample] | None = None,
-            oracle: str | None = None) -> Outcome:
+            oracle: str | None = None, repeat: int = 0) -> Outcome:
         """Run ``case`` with ``agent`` (a class is instantiated once for the case) and judge it.
 
         ``inputs`` and ``oracle`` replace the planned ones (explore mode builds its own inputs);
         ``read_only`` runs against live connectors and writes no cassette (explore mode).
+        ``repeat`` numbers the run under ``--agent-repeat``: run 0 is seeded with the case's seed,
+        later runs with seeds derived from it, so an agent's own randomness varies across runs
+        and every run stays reproducible.
         """
         outcome = Outcome(case=case)
         if oracle is None:
@@ -244,7 +247,7 @@ class CorpusRun:
             outcome.input_diff = input_diff(self.corpus.sample(case.sample_id), inputs[-1])
         runner = instantiate(agent)
         state = random.getstate()
-        random.seed(case.seed)
+        random.seed(case.seed if repeat == 0 else derive_seed(case.seed, "repeat", str(repeat)))
         started = time.perf_counter()
         recording_findings: list[Finding] = []
         try:

@@ -192,10 +192,10 @@ class AgentSession:
         if not original.judgeable:
             raise OriginalFailed(f"original failed: {original.case.id} — fix it first; this case compares with it")
 
-    def run_case(self, run: CorpusRun, case: Case, agent: Any) -> Outcome:
+    def run_case(self, run: CorpusRun, case: Case, agent: Any, repeat: int = 0) -> Outcome:
         """Run one case once (the original first when the oracle needs it), with baseline checks."""
         self.ensure_original(run, case, agent)
-        outcome = run.run(case, agent)
+        outcome = run.run(case, agent, repeat=repeat)
         if self.settings.baseline is not None:
             self._baseline(run, outcome)
         return outcome
@@ -215,9 +215,9 @@ class AgentSession:
     def run_repeated(self, run: CorpusRun, case: Case, agent: Any, in_sample: bool = False) -> list[Outcome]:
         """Run a case ``--agent-repeat`` times (a fresh agent object each time)."""
         outcomes = []
-        for _ in range(self.settings.repeat):
+        for index in range(self.settings.repeat):
             try:
-                outcomes.append(self.run_case(run, case, agent))
+                outcomes.append(self.run_case(run, case, agent, repeat=index))
             except OriginalFailed:
                 if not in_sample:
                     raise
@@ -365,6 +365,9 @@ class AgentSession:
             lines.append(f"report written to {self.settings.report}")
         if self.settings.repeat > 1:
             lines += self._passk_lines()
+            if self.settings.record == "none" and any(r.has_cassettes for r in self._runs.values()):
+                lines.append("note: under replay, recorded traffic makes repeated runs identical unless the agent "
+                             "has randomness of its own; record with --agent-record all to sample the live model")
         return lines
 
     def _passk_lines(self) -> list[str]:

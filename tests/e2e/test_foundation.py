@@ -299,3 +299,54 @@ def test_module_scoped_autouse_fixtures_of_other_plugins_work(
     ''')
     result = pytester.runpytest("--agent-corpus", "corpus", "--agent-mutations", "none")
     result.assert_outcomes(passed=3)
+
+
+def test_seed_is_printed_and_last_reuses_it(pytester: pytest.Pytester, make_corpus: MakeCorpus) -> None:
+    make_corpus()
+    first = pytester.runpytest("--agent-corpus", "corpus", "--agent-seed", "7", "--collect-only")
+    first.stdout.fnmatch_lines(["agentreal: seed mini=7*"])
+    again = pytester.runpytest("--agent-corpus", "corpus", "--agent-seed", "last", "--collect-only")
+    again.stdout.fnmatch_lines(["agentreal: seed mini=7*"])
+    assert [line for line in first.stdout.lines if "::" in line or "<" in line] == [
+        line for line in again.stdout.lines if "::" in line or "<" in line]
+
+
+def test_repeat_writes_pass_rates_into_junit_properties(pytester: pytest.Pytester, make_corpus: MakeCorpus) -> None:
+    make_corpus(agent_code='''
+        def Agent(ticket):
+            return {"ticket_id": ticket["ticket_id"], "status": "done", "category": "c", "actions": []}
+    ''')
+    result = pytester.runpytest("--agent-corpus", "corpus", "--agent-mutations", "none", "--agent-repeat", "3",
+                                "--junitxml", "out.xml")
+    result.assert_outcomes(passed=3)
+    result.stdout.fnmatch_lines(["*corpus mini: 3 case(s) x 3 runs; k=1: pass^k 1.000 pass@k 1.000*"])
+    xml = (pytester.path / "out.xml").read_text()
+    assert xml.count('name="agentreal_pass_rate" value="1.0"') == 3
+    assert xml.count('name="agentreal_runs" value="3"') == 3
+
+
+FLAKY = """
+import itertools
+
+_calls = itertools.count(1)
+
+
+def Agent(ticket):
+    # Every third call fails: with three runs per case, each case passes two runs of three.
+    status = "x" if next(_calls) % 3 == 0 else "done"
+    return {"ticket_id": ticket["ticket_id"], "status": status, "category": "c", "actions": []}
+"""
+
+
+def test_flaky_agent_gives_pass_hat_k_and_pass_at_k(pytester: pytest.Pytester, make_corpus: MakeCorpus) -> None:
+    make_corpus(agent_code=FLAKY)
+    strict = pytester.runpytest("--agent-corpus", "corpus", "--agent-mutations", "none", "--agent-repeat", "3")
+    strict.assert_outcomes(failed=3)
+    strict.stdout.fnmatch_lines([
+        "*repeat*passed 67% of 3 runs*",
+        "*corpus mini: 3 case(s) x 3 runs; k=1: pass^k 0.667 pass@k 0.667, k=2: pass^k 0.333 pass@k 1.000, "
+        "k=3: pass^k 0.000 pass@k 1.000*",
+    ])
+    lenient = pytester.runpytest("--agent-corpus", "corpus", "--agent-mutations", "none", "--agent-repeat", "3",
+                                 "--agent-min-pass", "0.6")
+    lenient.assert_outcomes(passed=3)
