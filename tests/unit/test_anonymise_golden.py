@@ -23,6 +23,20 @@ from pytest_agentreal.anonymise.formats import KINDS, iban_remainder, luhn_check
 GOLDEN = Path(__file__).resolve().parent.parent / "data" / "anonymise_golden.json"
 KEY = b"golden-key-0123456789abcdef"
 ATTEMPTS = (0, 1, 4, 24, 30)
+KIND_NAMES = (
+    "name",
+    "email",
+    "phone",
+    "iban",
+    "card",
+    "dob",
+    "ip",
+    "street",
+    "postcode",
+    "id_number",
+    "city",
+    "username",
+)
 _LOWER = "abcdefghijklmnopqrstuvwxyz"
 
 
@@ -31,8 +45,9 @@ def _word(rng: random.Random, low: int = 2, high: int = 9) -> str:
 
 
 def _iban(rng: random.Random, country: str, length: int) -> str:
-    bban = "".join(rng.choice("0123456789ABCDEFGHJKLMNPQRSTUVWXYZ" if i < 4 else "0123456789")
-                   for i in range(length - 4))  # fmt: skip
+    bban = "".join(
+        rng.choice("0123456789ABCDEFGHJKLMNPQRSTUVWXYZ" if i < 4 else "0123456789") for i in range(length - 4)
+    )
     return f"{country}{98 - iban_remainder(country + '00' + bban):02d}{bban}"
 
 
@@ -43,21 +58,68 @@ def _card(rng: random.Random, prefix: str, length: int) -> str:
 
 def values(rng: random.Random) -> dict[str, list[str]]:
     """Varied spellings of every kind (fixed seed: the same list every time)."""
-    out: dict[str, list[str]] = {k: [] for k in KINDS}
+    out: dict[str, list[str]] = {k: [] for k in KIND_NAMES}
     fixed = {
         "name": ["O'Brien", "Ørsted", "JANE", "jane", "Straße", "ＪＡＮＥ", "d'Arcy", "van", "A", "Zoë", "José"],
         "email": ["Jane.Doe@ACME.io", "x@example.com", "a+b@mail.co.uk", "not an email", "JOHN@CORP.DE"],
-        "phone": ["+44 20 7946 0958", "0044 20 7946 0958", "020 7946 0958", "+1 (415) 555-0132", "06.12.34.56.78",
-                  "+44 (0)20 7946 0958", "447700900123", "4155550132", "12345", "+353 87 123 4567", "+7 912 345 67 89"],
-        "iban": ["GB82 WEST 1234 5698 7654 32", "fr14 2004 1010 0505 0001 3m02 606", "MT84MALT011000012345MTLCAST001S",
-                 "DE89-3704-0044-0532-0130-00", "XX00"],
-        "card": ["4111 1111 1111 1111", "378282246310005", "5555-5555-5555-4444", "6011111111111117", "2223003122003222",
-                 "4222222222222", "30569309025904", "6400000000000000"],
-        "dob": ["1990-04-03", "03/04/1990", "3.4.1990", "12/31/1980", "1 March 1975", "Mar 3, 1975", "1975/3/1",
-                "1990-04-03T10:00:00", "1990-04-03 10:00", "31-12-1999", "0001-01-05", "9999-12-28", "5/5/2001",
-                "2000-02-30"],
-        "ip": ["81.2.69.160", "10.0.0.1", "192.168.1.1", "8.8.8.8", "2a00:1450:4009:81f::200e", "::1", "256.1.1.1",
-               "01.2.3.4", "100.64.1.1", "2001:db8::1"],
+        "phone": [
+            "+44 20 7946 0958",
+            "0044 20 7946 0958",
+            "020 7946 0958",
+            "+1 (415) 555-0132",
+            "06.12.34.56.78",
+            "+44 (0)20 7946 0958",
+            "447700900123",
+            "4155550132",
+            "12345",
+            "+353 87 123 4567",
+            "+7 912 345 67 89",
+        ],
+        "iban": [
+            "GB82 WEST 1234 5698 7654 32",
+            "fr14 2004 1010 0505 0001 3m02 606",
+            "MT84MALT011000012345MTLCAST001S",
+            "DE89-3704-0044-0532-0130-00",
+            "XX00",
+        ],
+        "card": [
+            "4111 1111 1111 1111",
+            "378282246310005",
+            "5555-5555-5555-4444",
+            "6011111111111117",
+            "2223003122003222",
+            "4222222222222",
+            "30569309025904",
+            "6400000000000000",
+        ],
+        "dob": [
+            "1990-04-03",
+            "03/04/1990",
+            "3.4.1990",
+            "12/31/1980",
+            "1 March 1975",
+            "Mar 3, 1975",
+            "1975/3/1",
+            "1990-04-03T10:00:00",
+            "1990-04-03 10:00",
+            "31-12-1999",
+            "0001-01-05",
+            "9999-12-28",
+            "5/5/2001",
+            "2000-02-30",
+        ],
+        "ip": [
+            "81.2.69.160",
+            "10.0.0.1",
+            "192.168.1.1",
+            "8.8.8.8",
+            "2a00:1450:4009:81f::200e",
+            "::1",
+            "256.1.1.1",
+            "01.2.3.4",
+            "100.64.1.1",
+            "2001:db8::1",
+        ],
         "street": ["17 Ravensworth Gardens", "Flat 2, 3 High St", "ab"],
         "postcode": ["NE4 6XL", "10115", "sw1a 1aa", "ABC"],
         "id_number": ["AB 12 34 56 C", "123-45-6789", "X1234567"],
@@ -69,11 +131,20 @@ def values(rng: random.Random) -> dict[str, list[str]]:
     for _ in range(60):
         word = _word(rng)
         out["name"].append(rng.choice([word, word.capitalize(), word.upper()]))
-        out["email"].append(f"{_word(rng)}.{_word(rng)}{rng.randint(0, 99)}@{_word(rng, 3, 6)}.{rng.choice(['io', 'de'])}")
+        out["email"].append(
+            f"{_word(rng)}.{_word(rng)}{rng.randint(0, 99)}@{_word(rng, 3, 6)}.{rng.choice(['io', 'de'])}"
+        )
         digits = "".join(rng.choice("0123456789") for _ in range(8))
-        out["phone"].append(rng.choice([f"+44 20 {digits[:4]} {digits[4:]}", f"0{digits}{digits[:2]}",
-                                        f"+1 {digits[:3]}-{digits[3:6]}-{digits[6:]}{digits[:2]}",
-                                        f"+33 6 {digits[:2]} {digits[2:4]} {digits[4:6]} {digits[6:]}"]))  # fmt: skip
+        out["phone"].append(
+            rng.choice(
+                [
+                    f"+44 20 {digits[:4]} {digits[4:]}",
+                    f"0{digits}{digits[:2]}",
+                    f"+1 {digits[:3]}-{digits[3:6]}-{digits[6:]}{digits[:2]}",
+                    f"+33 6 {digits[:2]} {digits[2:4]} {digits[4:6]} {digits[6:]}",
+                ]
+            )
+        )
         country, length = rng.choice([("GB", 22), ("DE", 22), ("FR", 27), ("NL", 18), ("NO", 15)])
         iban = _iban(rng, country, length)
         out["iban"].append(rng.choice([iban, " ".join(iban[i : i + 4] for i in range(0, len(iban), 4)), iban.lower()]))
@@ -81,12 +152,30 @@ def values(rng: random.Random) -> dict[str, list[str]]:
         card = _card(rng, prefix, length)
         out["card"].append(rng.choice([card, "-".join(card[i : i + 4] for i in range(0, len(card), 4))]))
         day = dt.date(1900, 1, 1) + dt.timedelta(days=rng.randint(0, 45000))
-        out["dob"].append(rng.choice([day.isoformat(), f"{day.day:02d}/{day.month:02d}/{day.year}",
-                                      f"{day.day}.{day.month}.{day.year}", f"{day.day} {day:%B} {day.year}"]))  # fmt: skip
-        out["ip"].append(rng.choice([f"{rng.randint(1, 223)}.{rng.randint(0, 255)}.{rng.randint(0, 255)}.{rng.randint(1, 254)}",
-                                     f"2a00:{rng.randint(0, 65535):x}::{rng.randint(1, 65535):x}"]))  # fmt: skip
-        out["street"].append(f"{rng.randint(1, 300)} {_word(rng).capitalize()} {rng.choice(['Road', 'Street', 'lane'])}")
-        out["postcode"].append(f"{rng.choice(_LOWER).upper()}{rng.randint(1, 99)} {rng.randint(1, 9)}{_word(rng, 2, 2).upper()}")
+        out["dob"].append(
+            rng.choice(
+                [
+                    day.isoformat(),
+                    f"{day.day:02d}/{day.month:02d}/{day.year}",
+                    f"{day.day}.{day.month}.{day.year}",
+                    f"{day.day} {day:%B} {day.year}",
+                ]
+            )
+        )
+        out["ip"].append(
+            rng.choice(
+                [
+                    f"{rng.randint(1, 223)}.{rng.randint(0, 255)}.{rng.randint(0, 255)}.{rng.randint(1, 254)}",
+                    f"2a00:{rng.randint(0, 65535):x}::{rng.randint(1, 65535):x}",
+                ]
+            )
+        )
+        out["street"].append(
+            f"{rng.randint(1, 300)} {_word(rng).capitalize()} {rng.choice(['Road', 'Street', 'lane'])}"
+        )
+        out["postcode"].append(
+            f"{rng.choice(_LOWER).upper()}{rng.randint(1, 99)} {rng.randint(1, 9)}{_word(rng, 2, 2).upper()}"
+        )
         out["city"].append(_word(rng, 4, 10).capitalize())
         out["username"].append(f"{_word(rng)}_{rng.randint(1, 999)}")
         out["id_number"].append(f"{_word(rng, 2, 2).upper()}{rng.randint(100000, 999999)}")
@@ -117,16 +206,36 @@ def records() -> list[dict[str, Any]]:
     for i in range(40):
         first, last = _word(rng, 3, 8).capitalize(), _word(rng, 3, 8).capitalize()
         email = f"{first.lower()}.{last.lower()}@{_word(rng, 3, 6)}.io"
-        flat = {"id": f"T-{i}", "first_name": first, "last_name": last, "email": email, "phone": kinds["phone"][i],
-                "iban": kinds["iban"][i], "card": kinds["card"][i], "dob": kinds["dob"][i], "ip": kinds["ip"][i],
-                "score": i / 7, "vip": i % 2 == 0, "note": None}  # fmt: skip
+        flat = {
+            "id": f"T-{i}",
+            "first_name": first,
+            "last_name": last,
+            "email": email,
+            "phone": kinds["phone"][i],
+            "iban": kinds["iban"][i],
+            "card": kinds["card"][i],
+            "dob": kinds["dob"][i],
+            "ip": kinds["ip"][i],
+            "score": i / 7,
+            "vip": i % 2 == 0,
+            "note": None,
+        }
         if i % 5 == 0:
             flat["body"] = f"hi, {first.lower()} here. mail {email}, card {kinds['card'][i]}"
         if i % 7 == 0:
             flat = {"ticket": flat, "lines": [{"ip": kinds["ip"][i + 1]}, {"phone": 447700900100 + i}]}
         out.append(flat)
-    out.append({"name": "Jane van Doe", "address": "17 Ravensworth Gardens, Newcastle NE4 6XL", "password": "hunter2hunter2",
-                "by_email": {"jane@acme.io": 1}, "username": "jdoe_77", "zip": "NE4 6XL", "x_api_key": "k" * 12})  # fmt: skip
+    out.append(
+        {
+            "name": "Jane van Doe",
+            "address": "17 Ravensworth Gardens, Newcastle NE4 6XL",
+            "password": "hunter2hunter2",
+            "by_email": {"jane@acme.io": 1},
+            "username": "jdoe_77",
+            "zip": "NE4 6XL",
+            "x_api_key": "k" * 12,
+        }
+    )
     return out
 
 

@@ -1,0 +1,126 @@
+"""E-mail addresses (on reserved example domains) and phone numbers (country and layout kept)."""
+
+from __future__ import annotations
+
+import re
+
+from ..pools import pools
+from .kinds import Kind, register_kind
+from .shapes import as_int, digit_text, fill, stream, words
+
+EXAMPLE_DOMAINS = ("example.com", "example.org", "example.net")
+"""Where fake e-mail addresses live (RFC 2606: reserved, never delivered)."""
+
+EMAIL_RE = re.compile(
+    r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"
+)
+
+
+def reserved_domain(domain: str) -> bool:
+    """Whether an e-mail domain is reserved for examples (RFC 2606 / 6761), hence not personal."""
+    domain = domain.lower().rstrip(".")
+    return domain in EXAMPLE_DOMAINS or domain.endswith(_RESERVED_SUFFIXES)
+
+
+_RESERVED_SUFFIXES = (".example", ".test", ".invalid", ".localhost", *("." + d for d in EXAMPLE_DOMAINS))
+
+
+def _normalise_email(text: str) -> str | None:
+    text = text.strip()
+    return text.lower() if EMAIL_RE.fullmatch(text) else None
+
+
+def _generate_email(digest: bytes, attempt: int, norm: str) -> str:
+    p = pools()
+    data = stream(digest, attempt)
+    first = p.first_names[as_int(data[:8]) % len(p.first_names)]
+    local = f"{first}.{p.last_names[as_int(data[8:16]) % len(p.last_names)]}"
+    if attempt:
+        local += str(as_int(data[16:20]) % 1000)
+    return f"{local.lower()}@{EXAMPLE_DOMAINS[data[20] % len(EXAMPLE_DOMAINS)]}"
+
+
+EMAIL = register_kind(
+    Kind(
+        "email",
+        _normalise_email,
+        _generate_email,
+        lambda o, c: c.upper() if o.isupper() else c,
+        safe=lambda norm: reserved_domain(norm.rpartition("@")[2]),
+    )
+)
+
+# --------------------------------------------------------------------------- phone numbers
+
+_TWO_DIGIT_CODES = frozenset(
+    words(
+        "20 27 30 31 32 33 34 36 39 40 41 43 44 45 46 47 48 49 51 52 53 54 55 56 57 58 "
+        "60 61 62 63 64 65 66 81 82 84 86 90 91 92 93 94 95 98"
+    )
+)
+
+
+def country_code_length(digits: str) -> int:
+    """Length of the ITU country calling code at the start of an international number."""
+    if digits[:1] in ("1", "7"):
+        return 1
+    return 2 if digits[:2] in _TWO_DIGIT_CODES else 3
+
+
+_PHONE_SEPARATORS = str.maketrans("", "", " \t().+/-")
+
+
+def _normalise_phone(text: str) -> str | None:
+    stripped = text.strip()
+    digits = stripped.translate(_PHONE_SEPARATORS)
+    if not digits.isdigit() or not digits.isascii():
+        return None
+    # "+44…" and "0044…" are the same number: both normalise to the 00 form. So does a long
+    # number written without any prefix (447700900123): national numbers have at most 10 digits
+    # unless they start with the trunk 0.
+    international = stripped.startswith("+") or (len(digits) >= 11 and digits[0] not in "0")
+    norm = "00" + digits if international else digits
+    significant = norm[2:] if norm.startswith("00") else norm
+    return norm if 6 <= len(significant) <= 15 else None
+
+
+def _generate_phone(digest: bytes, attempt: int, norm: str) -> str:
+    if norm.startswith("00"):
+        code = country_code_length(norm[2:])
+        keep = 2 + code + 1  # 00, country code, first national digit (mobile vs landline)
+        if norm[2 + code : 3 + code] == "0":
+            keep += 1  # a written trunk prefix, e.g. +44 (0)20 …
+        nanp = norm[2:3] == "1"
+    elif norm.startswith("0"):
+        keep, nanp = 2, False  # trunk prefix + first digit of the area code
+    else:
+        keep, nanp = 1, len(norm) == 10
+    data = stream(digest, attempt)
+    rest = list(digit_text(data, len(norm) - keep))
+    if nanp and len(rest) >= 3 and rest[2] in "01":
+        rest[2] = str(2 + int(rest[2]) * 4 + data[31] % 4)  # NANP exchange codes start with 2-9
+    return norm[:keep] + "".join(rest)
+
+
+def _render_phone(original: str, canonical: str) -> str:
+    count = sum(c.isdigit() for c in original)
+    if count == len(canonical) and not original.strip().startswith("+"):
+        return fill(original, canonical)
+    if canonical.startswith("00"):
+        if count == len(canonical) - 2:  # +44 …, or 44… without a prefix
+            return fill(original, canonical[2:])
+        national = national_alias(canonical)  # 020 … for +44 20 …
+        if national is not None and count == len(national):
+            return fill(original, national)
+    return canonical
+
+
+def national_alias(norm: str) -> str | None:
+    """``0`` + national digits of an international phone norm (``00442079460958`` → ``02079460958``)."""
+    if not norm.startswith("00") or len(norm) < 8:
+        return None
+    national = norm[2 + country_code_length(norm[2:]) :]
+    return national if national.startswith("0") else "0" + national
+
+
+PHONE = register_kind(Kind("phone", _normalise_phone, _generate_phone, _render_phone))

@@ -1,0 +1,112 @@
+"""Dates of birth: parsed from the usual layouts, shifted by a keyed number of days, written back alike."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import re
+
+from .kinds import Kind, register_kind
+from .shapes import as_int, mimic_case, stream, words
+
+MONTH_NAMES = words("january february march april may june july august september october november december")
+_MONTHS = MONTH_NAMES
+_ISO_DATE = re.compile(r"(\d{4})([-/.])(\d{1,2})\2(\d{1,2})(T.*|\s+\d{1,2}:\d{2}.*)?")
+_DMY_DATE = re.compile(r"(\d{1,2})([-/.])(\d{1,2})\2(\d{4})")
+_TEXT_DATE = re.compile(r"(\d{1,2})\s+([A-Za-z]+)\.?,?\s+(\d{4})|([A-Za-z]+)\.?\s+(\d{1,2}),?\s+(\d{4})")
+
+
+def _month(word: str) -> int | None:
+    lowered = word.lower()
+    for index, name in enumerate(_MONTHS, 1):
+        if len(lowered) >= 3 and name.startswith(lowered):
+            return index
+    return None
+
+
+def parse_date(text: str) -> tuple[_dt.date, bool] | None:
+    """``(date, ambiguous)`` for the layouts dates of birth come in; ambiguous = D/M vs M/D unknown."""
+    text = text.strip()
+    try:
+        if len(text) == 10 and text[4] == "-" and text[7] == "-":  # the common ISO case, fast
+            return _dt.date.fromisoformat(text), False
+        if m := _ISO_DATE.fullmatch(text):
+            return _dt.date(int(m[1]), int(m[3]), int(m[4])), False
+        if m := _DMY_DATE.fullmatch(text):
+            a, b, year = int(m[1]), int(m[3]), int(m[4])
+            if m[2] == "." or a > 12:
+                return _dt.date(year, b, a), False
+            if b > 12:
+                return _dt.date(year, a, b), False
+            return _dt.date(year, b, a), a != b
+        if m := _TEXT_DATE.fullmatch(text):
+            day_text, word, year_text = (m[1], m[2], m[3]) if m[1] else (m[5], m[4], m[6])
+            month_number = _month(word)
+            return (_dt.date(int(year_text), month_number, int(day_text)), False) if month_number else None
+    except ValueError:
+        return None
+    return None
+
+
+def _normalise_dob(text: str) -> str | None:
+    parsed = parse_date(text)
+    if parsed is None:
+        return None
+    date, ambiguous = parsed
+    # An ambiguous D/M date must stay valid read either way, so it is a different value to fake.
+    return date.isoformat() + ("~" if ambiguous else "")
+
+
+def _generate_dob(digest: bytes, attempt: int, norm: str) -> str:
+    base = _dt.date.fromisoformat(norm[:10])
+    data = stream(digest, attempt)
+    span = 365 + 120 * attempt  # the window widens only when a collision asks for it
+    shift = 1 + as_int(data[:8]) % span
+    delta = _dt.timedelta(days=shift if data[8] & 1 else -shift)
+    try:
+        shifted = base + delta
+    except OverflowError:  # near year 1 or 9999: shift the other way
+        shifted = base - delta
+    if norm.endswith("~") and shifted.day > 12:
+        shifted = shifted.replace(day=1 + (shifted.day - 1) % 12)
+    return shifted.isoformat()
+
+
+def _pad(template: str, value: int) -> str:
+    return f"{value:0{len(template)}d}" if template.startswith("0") or len(template) == 2 else str(value)
+
+
+def _render_dob(original: str, canonical: str) -> str:
+    if len(original) == 10 and original[4] == "-" and original[7] == "-":
+        return canonical  # ISO in, ISO out
+    new = _dt.date.fromisoformat(canonical)
+    text = original.strip()
+    if m := _ISO_DATE.fullmatch(text):
+        return f"{new.year:04d}{m[2]}{_pad(m[3], new.month)}{m[2]}{_pad(m[4], new.day)}{m[5] or ''}"
+    if m := _DMY_DATE.fullmatch(text):
+        a, b = int(m[1]), int(m[3])
+        month_first = m[2] != "." and a <= 12 < b
+        first, second = (new.month, new.day) if month_first else (new.day, new.month)
+        return f"{_pad(m[1], first)}{m[2]}{_pad(m[3], second)}{m[2]}{new.year:04d}"
+    if m := _TEXT_DATE.fullmatch(text):
+        groups = (1, 2, 3) if m[1] else (5, 4, 6)
+        word = m[groups[1]]
+        name = _MONTHS[new.month - 1]
+        name = mimic_case(word, (name[:3] if len(word) == 3 else name).capitalize())
+        values = {groups[0]: str(new.day), groups[1]: name, groups[2]: f"{new.year:04d}"}
+        out, last = [], 0
+        for group in sorted(values, key=m.start):
+            out.append(text[last : m.start(group)] + values[group])
+            last = m.end(group)
+        return "".join(out) + text[last:]
+    return canonical
+
+
+DOB = register_kind(
+    Kind(
+        "dob",
+        _normalise_dob,
+        _generate_dob,
+        _render_dob,
+        avoid_originals=False,  # birthdays are shared by many people; only distinctness matters
+    )
+)

@@ -1,0 +1,57 @@
+"""Person names and user names, drawn from the word pools by keyed digest."""
+
+from __future__ import annotations
+
+from ..pools import pools
+from .kinds import Kind, register_kind
+from .shapes import as_int, casefold, mimic_case, normalise_words, stream
+
+NAME_WIDEN_AT = 24
+"""From this attempt on, a name is double-barrelled (the pools alone are too small)."""
+
+
+def _normalise_name(text: str) -> str | None:
+    token = casefold(text.strip())
+    return token if len(token) >= 2 and token.replace("'", "").replace("’", "").isalpha() else None
+
+
+def _generate_name(digest: bytes, attempt: int, norm: str) -> str:
+    p = pools()
+    # The pool depends on the token only (not on where it was seen), so "jane" in a sentence and
+    # "Jane" in a first-name field get the same pseudonym.
+    pool = p.first_names if norm in p.first_name_set else p.last_names
+    data = stream(digest, attempt)
+    first = pool[as_int(data[:8]) % len(pool)]
+    if attempt < NAME_WIDEN_AT:
+        return first
+    # Pools run out on very large corpora: double-barrelled names give len(pool)² more.
+    return f"{first}-{p.last_names[as_int(data[8:16]) % len(p.last_names)]}"
+
+
+def _name_pool(norm: str) -> tuple[str, int]:
+    p = pools()
+    return ("first", len(p.first_names)) if norm in p.first_name_set else ("last", len(p.last_names))
+
+
+NAME = register_kind(
+    Kind(
+        "name",
+        _normalise_name,
+        _generate_name,
+        lambda o, c: mimic_case(o, c),
+        compare=casefold,
+        pool=_name_pool,
+        widen_at=NAME_WIDEN_AT,
+    )
+)
+
+
+def _generate_username(digest: bytes, attempt: int, norm: str) -> str:
+    p = pools()
+    data = stream(digest, attempt)
+    first = p.first_names[as_int(data[:8]) % len(p.first_names)].lower()
+    last = p.last_names[as_int(data[8:16]) % len(p.last_names)].lower()
+    return f"{first}_{last}{as_int(data[16:20]) % 100 if attempt else ''}"
+
+
+USERNAME = register_kind(Kind("username", normalise_words, _generate_username, lambda o, c: c, compare=casefold))

@@ -1,0 +1,89 @@
+"""IP addresses: public ones replaced by documentation, benchmarking and reserved addresses."""
+
+from __future__ import annotations
+
+import ipaddress
+
+from .kinds import Kind, register_kind
+from .shapes import as_int, stream, words
+
+_TEST_NETS = ("192.0.2.", "198.51.100.", "203.0.113.")
+
+
+def _normalise_ip(text: str) -> str | None:
+    text = text.strip()
+    if _ipv4_int(text) is not None:
+        return text
+    try:
+        return str(ipaddress.ip_address(text))
+    except ValueError:
+        return None
+
+
+_NOT_GLOBAL_V4 = tuple(
+    (int(ipaddress.IPv4Network(n).network_address), int(ipaddress.IPv4Network(n).netmask))
+    for n in words(
+        "0.0.0.0/8 10.0.0.0/8 100.64.0.0/10 127.0.0.0/8 169.254.0.0/16 172.16.0.0/12 192.0.0.0/24 "
+        "192.0.2.0/24 192.88.99.0/24 192.168.0.0/16 198.18.0.0/15 198.51.100.0/24 203.0.113.0/24 "
+        "224.0.0.0/4 240.0.0.0/4"
+    )
+)
+
+
+def _ipv4_int(text: str) -> int | None:
+    parts = text.split(".")
+    if len(parts) != 4:
+        return None
+    value = 0
+    for part in parts:
+        if not part.isdigit() or len(part) > 3 or (len(part) > 1 and part[0] == "0"):
+            return None
+        octet = int(part)
+        if octet > 255:
+            return None
+        value = value << 8 | octet
+    return value
+
+
+_NOT_GLOBAL_BY_OCTET: dict[int, tuple[tuple[int, int], ...]] = {
+    octet: tuple((n, m) for n, m in _NOT_GLOBAL_V4 if (octet << 24) & m == n & m & 0xFF000000) for octet in range(256)
+}
+
+
+def ip_is_personal(norm: str) -> bool:
+    """Public addresses can locate a person; private, loopback and reserved ones cannot."""
+    value = _ipv4_int(norm)
+    if value is not None:  # the common case, without ipaddress's slower parsing
+        return not any(value & mask == network for network, mask in _NOT_GLOBAL_BY_OCTET[value >> 24])
+    try:
+        return ipaddress.ip_address(norm).is_global
+    except ValueError:
+        return False
+
+
+def _generate_ip(digest: bytes, attempt: int, norm: str) -> str:
+    data = stream(digest, attempt)
+    number = as_int(data[:8])
+    if ":" in norm:
+        return str(ipaddress.IPv6Address((0x20010DB8 << 96) | (as_int(data[8:20]))))
+    # Documentation ranges first (what readers expect), then benchmarking, then the reserved /4:
+    # none of them routes to anyone.
+    if attempt < 4:
+        return f"{_TEST_NETS[number % 3]}{1 + (number // 3) % 254}"
+    # Then benchmarking (198.18.0.0/15), then the reserved 240.0.0.0/4.
+    base, size = ((198 << 24 | 18 << 16), 131070) if attempt < 16 else ((240 << 24), (1 << 28) - 2)
+    value = base + 1 + number % size
+    return f"{value >> 24}.{value >> 16 & 255}.{value >> 8 & 255}.{value & 255}"
+
+
+IP = register_kind(
+    Kind(
+        "ip",
+        _normalise_ip,
+        _generate_ip,
+        lambda o, c: c,
+        safe=lambda n: not ip_is_personal(n),
+        pool=lambda norm: ("v6", 1 << 96) if ":" in norm else ("v4", 3 * 254),
+        widen_at=4,
+    )
+)
