@@ -51,6 +51,9 @@ class CorpusRun:
     options: RunOptions = field(default_factory=RunOptions)
     seed: int | None = None
     _originals: dict[str, Outcome] = field(default_factory=dict, repr=False)
+    # A case's oracle is asked for at setup (does it need the original?) and at run; for a
+    # `missing` case it costs two input-schema validations, so it is worked out once per case.
+    _oracle_names: dict[str, str] = field(default_factory=dict, repr=False)
 
     @property
     def name(self) -> str:
@@ -168,6 +171,12 @@ class CorpusRun:
 
     def oracle_name(self, case: Case) -> str:
         """The oracle that judges this case: ``expect:`` override, else the operator's default."""
+        name = self._oracle_names.get(case.id)
+        if name is None:
+            name = self._oracle_names[case.id] = self._find_oracle_name(case)
+        return name
+
+    def _find_oracle_name(self, case: Case) -> str:
         expectation = self.expectation(case)
         if expectation is not None and expectation.oracle:
             return expectation.oracle

@@ -100,7 +100,6 @@ class AgentSession:
         self._manifest_index: dict[str, str] = {}
         self._tallies: dict[str, CorpusTally] = {}
         self._failures: list[str] = []
-        self._outcomes: list[Outcome] = []
         self._rates: dict[str, tuple[int, int]] = {}
         self._policy: dict[str, Any] = {}
         self._records: dict[str, dict[str, Any]] = {}
@@ -226,7 +225,6 @@ class AgentSession:
                 failed = Outcome(case=case, findings=[Finding("original", "original failed; not judged")])
                 outcomes.append(failed)
                 break
-        self._outcomes.extend(outcomes)
         return outcomes
 
     def passes(self, outcomes: Sequence[Outcome]) -> bool:

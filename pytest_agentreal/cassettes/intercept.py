@@ -15,6 +15,8 @@ _installed = False
 def install() -> None:
     """Patch httpx, httpx2 and urllib3 where installed, and guard sockets; idempotent."""
     global _installed
+    if _installed:  # every case calls this: no lock once done
+        return
     with _lock:
         if _installed:
             return
