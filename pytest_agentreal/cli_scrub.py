@@ -64,6 +64,8 @@ def run(args: argparse.Namespace) -> int:
                 left = scan_cassette(path, secrets)
             except ConfigError as error:  # a corrupted cassette: the others are still scrubbed
                 problems[path] = [f"not scrubbed: {error.message}"]
+            except OSError as error:  # the rename failed: the previous file is intact
+                problems[path] = [f"not scrubbed: cannot write ({error.strerror or type(error).__name__})"]
             else:
                 if left:
                     problems[path] = [f"{f.path}: {f.message}" if f.path != str(path) else f.message for f in left]

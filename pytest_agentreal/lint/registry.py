@@ -30,9 +30,16 @@ def _builtins() -> None:
 def run_checks(context: LintContext, names: Iterable[str] | None = None) -> list[LintFinding]:
     """Run the named checks (default: all) on one loaded corpus; findings sorted by file and line."""
     _builtins()
+    from ..errors import ConfigError
+    from .context import from_config_error
+
     findings: list[LintFinding] = []
     for name in names if names is not None else list(CHECKS):
-        for finding in CHECKS[name](context):
+        try:
+            found = list(CHECKS[name](context))
+        except ConfigError as error:  # a check never stops the others
+            found = [from_config_error(error, name)]
+        for finding in found:
             # A last guard: nothing a detector recognises is ever printed, whatever a check wrote.
             findings.append(dataclasses.replace(finding, check=finding.check or name,
                                                 message=safe_text(finding.message)))  # fmt: skip
