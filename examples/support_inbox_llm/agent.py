@@ -263,6 +263,7 @@ class LLMSupportAgent:
     """
 
     model = "gpt-4o-mini"
+    system_prompt = SYSTEM_PROMPT  # part of every recorded request: edit it, and re-record
     max_turns = 6
     max_retries = 2  # the SDK's own retries (replayed faults answer at once: no real waiting)
     stream = True  # the turns stream (server-sent events), as interactive agents usually do
@@ -308,7 +309,7 @@ class LLMSupportAgent:
             if clean.removed_instructions:
                 run.reasons.append(f"removed {clean.removed_instructions} line(s) addressed to an assistant")
             messages: list[dict[str, Any]] = [
-                {"role": "system", "content": SYSTEM_PROMPT},
+                {"role": "system", "content": self.system_prompt},
                 {"role": "user", "content": render_ticket(ticket, clean.text)},
             ]
             with openai.OpenAI(base_url=self.llm_base_url, api_key=self.api_key,
