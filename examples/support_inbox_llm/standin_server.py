@@ -14,6 +14,7 @@ Sandbox routes (what the agent's tools call; answers are stateless and determini
 - ``POST /crm/tickets/<id>/drafts`` — stores a reply draft for a person to send
 - ``POST /crm/tickets/<id>/replies`` — sends a reply (the example agent never calls it on its own)
 - ``POST /payments/refunds`` — refunds up to the order's refundable amount, 422 beyond it
+- ``POST /crm/approvals`` — always ``pending``: people approve in the helpdesk, not whoever asks
 - ``GET  /health``
 
 Run it with ``python -m examples.support_inbox_llm.standin_server --port 8765`` (it binds
@@ -290,6 +291,11 @@ def _refund(h: _Handler, match: re.Match[str], body: Any) -> None:
                   "currency": order["currency"], "status": "succeeded"})
 
 
+def _approval(h: _Handler, match: re.Match[str], body: Any) -> None:
+    # Approvals are given by people in the helpdesk, never by whoever asks for one.
+    h._json(202, {"id": "AP-" + _digest(body), "status": "pending"})
+
+
 def _health(h: _Handler, match: re.Match[str], body: Any) -> None:
     h._json(200, {"status": "ok", "model": MODEL})
 
@@ -301,6 +307,7 @@ ROUTES: list[tuple[tuple[str, re.Pattern[str]], Route]] = [
     (("POST", re.compile(r"/crm/tickets/(?P<ticket>[^/]+)/drafts")), _draft),
     (("POST", re.compile(r"/crm/tickets/(?P<ticket>[^/]+)/replies")), _reply),
     (("POST", re.compile(r"/payments/refunds")), _refund),
+    (("POST", re.compile(r"/crm/approvals")), _approval),
     (("GET", re.compile(r"/health")), _health),
 ]
 

@@ -154,6 +154,8 @@ def test_sandbox_orders_refunds_tags_and_drafts(server: StandinServer) -> None:
         first = http.post("/crm/tickets/T-0101/drafts", json={"text": "Hello"}).json()
         assert first == http.post("/crm/tickets/T-0101/drafts", json={"text": "Hello"}).json(), "stateless"
         assert http.post("/crm/tickets/T-0101/drafts", json={"text": " "}).status_code == 422
+        approval = http.post("/crm/approvals", json={"action": "refund.issue", "args": {"amount": 129.0}})
+        assert approval.status_code == 202 and approval.json()["status"] == "pending", "never self-approved"
 
 
 def test_serves_the_local_machine_only() -> None:
