@@ -56,8 +56,16 @@ def describe(kind: str) -> str:
     return KIND_TEXT.get(kind, f"personal data ({kind})")
 
 
+def is_placeholder(text: str) -> bool:
+    """What redaction leaves behind: ``[REDACTED]`` (anonymise), ``REDACTED`` / ``REDACTED-<ENV>`` (cassettes)."""
+    bare = text.strip().strip("[]")
+    return bare == "REDACTED" or bare.startswith("REDACTED-")
+
+
 def reportable(kind: str, text: str, allowlist: frozenset[str]) -> bool:
-    """Whether a detection is personal data *left*: not fictional, and checkable against an allowlist."""
+    """Whether a detection is personal data *left*: not fictional, not redacted, checkable against an allowlist."""
+    if is_placeholder(text):
+        return False
     if kind == "phone":
         return not is_fictional_phone(text)
     if kind in PSEUDONYMOUS_KINDS:
