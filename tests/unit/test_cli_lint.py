@@ -48,11 +48,11 @@ def clean_samples() -> list[dict[str, Any]]:
     ]  # fmt: skip
 
 
-def write_corpus(folder: Path, samples: list[dict[str, Any]], **manifest: Any) -> Path:
+def write_corpus(folder: Path, rows: list[dict[str, Any]], **manifest: Any) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     document = {"name": "shop", "samples": "samples.jsonl", "id": "ticket_id", **manifest}
     (folder / "corpus.yaml").write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
-    (folder / "samples.jsonl").write_text("".join(json.dumps(s) + "\n" for s in samples), encoding="utf-8")
+    (folder / "samples.jsonl").write_text("".join(json.dumps(s) + "\n" for s in rows), encoding="utf-8")
     return folder
 
 
@@ -436,3 +436,24 @@ def test_the_lint_api_returns_findings(tmp_path: Path) -> None:
     [finding] = lint_corpus(write_corpus(tmp_path / "c", samples))
     assert (finding.line, finding.key, finding.check, finding.severity) == (1, "/customer/email", "pii", "error")
     assert REAL_EMAIL not in repr(finding)
+
+
+def test_csv_findings_name_the_line_a_row_starts_on(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    folder = write_corpus(tmp_path / "c", [], samples="samples.csv")
+    (folder / "samples.csv").write_text(
+        'ticket_id,body,email\nT-1,"two\nlines",a@example.com\nT-2,fine,' + REAL_EMAIL + "\n", encoding="utf-8"
+    )
+    status, out, _ = lint(capsys, str(folder))
+    assert status == 1
+    assert [f.split(": [")[0] for f in lines_of(out)] == [f"{folder / 'samples.csv'}:4"]
+
+
+def test_json_findings_name_the_row(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    samples = clean_samples()
+    samples[1]["customer"]["email"] = REAL_EMAIL
+    folder = write_corpus(tmp_path / "c", [], samples="samples.json")
+    (folder / "samples.json").write_text(json.dumps(samples, indent=2), encoding="utf-8")
+    status, out, _ = lint(capsys, str(folder))
+    assert status == 1
+    [finding] = lines_of(out)
+    assert finding.startswith(f"{folder / 'samples.json'}: [error] /customer/email: row 2: personal data left")
