@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import ConfigError
-from .model import LintContext, LintFinding, SampleRow, safe_text, show_path
+from .model import LintContext, LintFinding, SampleRow, safe_pointer, safe_text, show_path
 
 if TYPE_CHECKING:
     from ..manifest import Manifest
@@ -19,7 +19,7 @@ def from_config_error(error: ConfigError, check: str = "corpus") -> LintFinding:
     return LintFinding(
         file=show_path(error.file) if error.file else "<configuration>",
         line=error.line,
-        key=error.key or "",
+        key=safe_pointer(error.key or ""),
         message=safe_text(error.message),
         fix=error.fix,
         severity="error",

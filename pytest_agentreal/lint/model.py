@@ -115,3 +115,8 @@ def safe_text(text: str) -> str:
     for hit in reversed(hits):
         text = f"{text[: hit.start]}<{hit.kind}>{text[hit.end :]}"
     return text
+
+
+def safe_pointer(pointer: str) -> str:
+    """A JSON Pointer (or dotted key) with each of its tokens passed through :func:`safe_text`."""
+    return "/".join(safe_text(token) for token in pointer.split("/"))

@@ -10,7 +10,7 @@ import dataclasses
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from .model import LintContext, LintFinding, safe_text
+from .model import LintContext, LintFinding, safe_pointer, safe_text
 
 Check = Callable[[LintContext], Iterable[LintFinding]]
 CHECKS: dict[str, Check] = {}
@@ -41,7 +41,8 @@ def run_checks(context: LintContext, names: Iterable[str] | None = None) -> list
             found = [from_config_error(error, name)]
         for finding in found:
             # A last guard: nothing a detector recognises is ever printed, whatever a check wrote.
-            findings.append(dataclasses.replace(finding, check=finding.check or name,
+            # (keys too: a sample keyed by e-mail address puts the address into a pointer).
+            findings.append(dataclasses.replace(finding, check=finding.check or name, key=safe_pointer(finding.key),
                                                 message=safe_text(finding.message)))  # fmt: skip
     return findings
 

@@ -457,3 +457,15 @@ def test_json_findings_name_the_row(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert status == 1
     [finding] = lines_of(out)
     assert finding.startswith(f"{folder / 'samples.json'}: [error] /customer/email: row 2: personal data left")
+
+
+def test_personal_data_in_field_names_is_masked(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    samples = clean_samples()
+    samples[0]["contacts"] = {REAL_EMAIL: REAL_PHONE}
+    folder = write_corpus(tmp_path / "c", samples)
+    status, out, _ = lint(capsys, str(folder))
+    assert status == 1
+    assert [f.split(": ")[1] for f in lines_of(out)] == ["[error] /contacts/<email>"]
+    assert cli.main(["stats", str(folder)]) == 0
+    stats = capsys.readouterr().out
+    assert "/contacts/<email>" in stats and REAL_EMAIL not in stats
