@@ -88,8 +88,9 @@ def lines_of(out: str) -> list[str]:
 # ------------------------------------------------------------------ clean corpora
 
 
-def test_the_shipped_example_lints_clean(capsys: pytest.CaptureFixture[str]) -> None:
-    status, out, err = lint(capsys, str(SHIPPED))
+@pytest.mark.parametrize("example", ["support_inbox", "support_inbox_llm"])
+def test_the_shipped_examples_lint_clean(example: str, capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, err = lint(capsys, str(REPO / "fixtures" / example))
     assert (status, out) == (0, "")
     assert "1 corpus clean" in err
 
