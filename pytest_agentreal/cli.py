@@ -23,13 +23,8 @@ HELP: dict[str, str] = {}
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 
-# Modules that register subcommands; a module not written yet is skipped.
+# Modules that register the built-in subcommands, in the order `--help` lists them.
 _MODULES = ("cli_init", "cli_anonymise", "cli_lint", "cli_stats", "cli_scrub")
-_PLANNED = {
-    "lint": "check a corpus: manifest, schemas, policy, samples, PII and secrets left, unused cassettes",
-    "stats": "samples, fields and their fill rates, cases per family",
-    "scrub": "redact secrets in existing cassettes, in place and atomically",
-}
 
 
 def register_subcommand(name: str, configure: Configure, run: Run, help: str = "") -> None:
@@ -40,24 +35,7 @@ def register_subcommand(name: str, configure: Configure, run: Run, help: str = "
 
 def _load_subcommands() -> None:
     for module in _MODULES:
-        qualified = f"{__package__}.{module}"
-        try:
-            import_module(qualified)
-        except ModuleNotFoundError as error:
-            if error.name != qualified:
-                raise
-    for name, text in _PLANNED.items():
-        if name not in SUBCOMMANDS:
-            register_subcommand(name, _configure_planned, _run_planned, text)
-
-
-def _configure_planned(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("dir", metavar="DIR", help="the corpus folder")
-
-
-def _run_planned(args: argparse.Namespace) -> int:
-    print(f"agentreal {args.command}: not available in this version yet", file=sys.stderr)
-    return EXIT_USAGE
+        import_module(f"{__package__}.{module}")
 
 
 def build_parser() -> argparse.ArgumentParser:

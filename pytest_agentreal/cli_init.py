@@ -134,14 +134,20 @@ default: approval                   # an action not named here needs a human's a
 actions:
   ticket.assign: approval
   reply.send: approval
+  crm.read: {mode: auto, write: false}
   refund.issue:
     mode: auto
-    when: {properties: {amount: {maximum: 50}}}
+    when: {type: object, required: [amount], properties: {amount: {type: number, maximum: 50}}}
     otherwise: approval
   customer.delete: forbidden
-# connectors:                       # how recorded HTTP traffic maps to actions (first match wins)
-#   - {method: POST, url: "https://crm.example.com/tickets/*/replies", action: reply.send}
-#   - {method: GET,  url: "https://crm.example.com/**", action: crm.read}
+connectors:                         # how recorded HTTP traffic maps to actions (first match wins)
+  - {method: POST, url: "https://crm.example.com/tickets/*/replies", action: reply.send}
+  - {method: POST, url: "https://crm.example.com/tickets/*/assignee", action: ticket.assign}
+  - {method: POST, url: "https://payments.example.com/refunds", action: refund.issue}
+  - {method: DELETE, url: "https://crm.example.com/customers/*", action: customer.delete}
+  - {method: POST, url: "https://crm.example.com/approvals", action: approval.granted,
+     response: {type: object, required: [status], properties: {status: {const: approved}}}}
+  - {method: GET, url: "https://crm.example.com/**", action: crm.read}
 """
 
 _AGENT_PY = '''\

@@ -57,13 +57,6 @@ def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["anonymise", "--no-such-option"]) == 2
 
 
-def test_subcommands_not_written_yet_say_so(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    if cli.SUBCOMMANDS["stats"][1] is not cli._run_planned:
-        pytest.skip("stats is implemented")  # pragma: no cover - only until the lead adds it
-    assert cli.main(["stats", str(tmp_path)]) == 2
-    assert "not available" in capsys.readouterr().err
-
-
 # ------------------------------------------------------------------ init
 
 
