@@ -16,6 +16,9 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from ..pointers import generalise, join, matches
+from . import columns
+from .classify import KEEP as _KEEP
+from .classify import classify
 from .composites import COMPOSITES
 from .detect import field_kinds, scan_text
 from .formats import KINDS, REDACTED
@@ -30,9 +33,7 @@ composite (``"name"``, ``"address"``) whose norm is a tuple of ``(start, end, ki
 Plan = tuple[list[Leaf], list[Path]]
 """What :meth:`Anonymiser.collect` found in a record: its leaves and its personal-looking keys."""
 
-_STRUCTURED_TYPES = (str, int, _dt.date)
 _SKIPPED = (type(None), bool, float)
-_KEEP: tuple[str, ...] = ("keep",)
 
 
 class Anonymiser:
@@ -55,6 +56,11 @@ class Anonymiser:
         self._pointers: dict[Path, str] = {}
 
     # ------------------------------------------------------------------ analysis
+
+    def field_kinds(self, path: Path) -> tuple[str, ...]:
+        """The kinds a field may hold (by its name), or ``("keep",)`` for fields left untouched."""
+        kinds = self._kinds.get(path)
+        return kinds if kinds is not None else self._field_kinds(path)
 
     def _field_kinds(self, path: Path) -> tuple[str, ...]:
         general = tuple("*" if t.isdigit() else t for t in path)
@@ -85,7 +91,7 @@ class Anonymiser:
                 if is_dict and key.__class__ is str and len(key) >= 6:
                     personal = personal_keys.get(key)
                     if personal is None:
-                        personal = self._key_is_personal(key)
+                        personal = self.key_is_personal(key)
                     if personal:
                         keys.append((*path, key))
                 token = key if key.__class__ is str else str(key)
@@ -107,7 +113,7 @@ class Anonymiser:
                         seen = classified[kinds] = {}
                     found = seen.get(child, _MISSING)
                     if found is _MISSING:
-                        found = seen[child] = _classify(kinds, child)
+                        found = seen[child] = classify(kinds, child)
                     if found is not None:
                         leaves.append((child_path, found[0], child, found[1]))
                         continue
@@ -118,7 +124,8 @@ class Anonymiser:
             walk(record, ())
         return leaves, keys
 
-    def _key_is_personal(self, key: str) -> bool:
+    def key_is_personal(self, key: str) -> bool:
+        """Whether a dict key itself looks personal (an e-mail address as a key): renamed then."""
         found = self._pii_keys.get(key)
         if found is None:
             found = self._pii_keys[key] = bool(scan_text(key))
@@ -150,26 +157,32 @@ class Anonymiser:
         """Pass 1: register every real value of ``record``; the plan returned may be given to :meth:`apply`."""
         register = self.table.register
         leaves, keys = plan_ = self._leaves(record)
+        for _path, kind, _value, norm in leaves:
+            if kind in COMPOSITES:
+                for _start, _end, piece_kind, piece_norm in norm:
+                    register(piece_kind, piece_norm)
+            elif kind != "secret" and kind != "text":
+                register(kind, norm)
+        self.collect_text(leaves, keys)
+        return plan_
+
+    def collect_text(self, leaves: list[Leaf], keys: list[Path]) -> None:
+        """Pass 1 for a record's free text and personal-looking keys (its ``leaves`` give the context)."""
+        register = self.table.register
         context: RecordContext | None = None
-        for _path, kind, value, norm in leaves:
+        for _path, kind, value, _norm in leaves:
             if kind == "text":
                 if context is None:
                     context = self._context(leaves)
                 for span in plan(value, context):
                     if span.norm is not None:
                         register(span.kind, span.norm)
-            elif kind in COMPOSITES:
-                for _start, _end, piece_kind, piece_norm in norm:
-                    register(piece_kind, piece_norm)
-            elif kind != "secret":
-                register(kind, norm)
         if keys:
             context = context or self._context(leaves)
             for path in keys:
                 for span in plan(path[-1], context):
                     if span.norm is not None:
                         register(span.kind, span.norm)
-        return plan_
 
     def resolve(self) -> None:
         """Hand out pseudonyms for everything collected (between the passes)."""
@@ -187,34 +200,45 @@ class Anonymiser:
             report.records += 1
         if not leaves and not keys:
             return record
-        context: RecordContext | None = None
         rendered = self._rendered
         replacements: dict[Path, Any] = {}
         for path, kind, value, norm in leaves:
             if kind == "text":
-                if context is None:
-                    context = self._context(leaves)
-                replacements[path] = self._scrub(value, plan(value, context), report, path)
                 continue
             if report is not None:
                 if kind in COMPOSITES:
                     for piece in norm:
-                        self._count(report, path, piece[2])
+                        self.count(report, path, piece[2])
                 else:
-                    self._count(report, path, kind)
+                    self.count(report, path, kind)
             cache_key = (kind, value)
             new = rendered.get(cache_key, _MISSING)
             if new is _MISSING:
-                new = rendered[cache_key] = self._render(kind, value, norm)
+                new = rendered[cache_key] = self.render(kind, value, norm)
             replacements[path] = new
+        texts, renamed = self.apply_text(leaves, keys, report)
+        replacements.update(texts)
+        return _rebuild(record, replacements, renamed)
+
+    def apply_text(
+        self, leaves: list[Leaf], keys: list[Path], report: Report | None
+    ) -> tuple[dict[Path, str], dict[Path, str]]:
+        """Pass 2 for a record's free text and keys: ``(new texts, new key names)`` by path."""
+        texts: dict[Path, str] = {}
+        context: RecordContext | None = None
+        for path, kind, value, _norm in leaves:
+            if kind == "text":
+                if context is None:
+                    context = self._context(leaves)
+                texts[path] = self._scrub(value, plan(value, context), report, path)
         renamed: dict[Path, str] = {}
         if keys:
             context = context or self._context(leaves)
             for path in keys:
                 renamed[path] = self._scrub(path[-1], plan(path[-1], context), None, path)
-        return _rebuild(record, replacements, renamed)
+        return texts, renamed
 
-    def _render(self, kind: str, value: Any, norm: Any) -> Any:
+    def render(self, kind: str, value: Any, norm: Any) -> Any:
         """A structured value's replacement (same type as ``value`` where possible)."""
         lookup = self.table.lookup
         if kind == "secret":
@@ -251,7 +275,7 @@ class Anonymiser:
                 canonical = self.table.lookup(span.kind, span.norm)
                 out.append(KINDS[span.kind].render(text[span.start : span.end], canonical))
             if report is not None:
-                self._count(report, path, span.kind)
+                self.count(report, path, span.kind)
             last = span.end
         out.append(text[last:])
         new = "".join(out) if spans else text
@@ -267,55 +291,35 @@ class Anonymiser:
             pointer = self._pointers[path] = generalise(join(path))
         return pointer
 
-    def _count(self, report: Report, path: Path, kind: str, n: int = 1) -> None:
+    def count(self, report: Report, path: Path, kind: str, n: int = 1) -> None:
+        """Count ``n`` replacements of ``kind`` in the field at ``path``."""
         if n:
             report.count(self._pointer(path), kind, n)
+
+    # ------------------------------------------------------------------ many records
+
+    def collect_many(self, records: Sequence[Any]) -> columns.Batch:
+        """Pass 1 over many records at once (flat ones column by column); give the result to :meth:`apply_many`.
+
+        Registers exactly what :meth:`collect` of each record would, so the pseudonyms are the same.
+        """
+        return columns.collect_many(self, records)
+
+    def apply_many(self, records: Sequence[Any], report: Report | None, batch: columns.Batch) -> list[Any]:
+        """Pass 2 over the ``records`` given to :meth:`collect_many`: what :meth:`apply` of each would return."""
+        return columns.apply_many(self, records, report, batch)
 
     # ------------------------------------------------------------------ in memory
 
     def anonymise_records(self, records: Iterable[Any], report: Report | None = None) -> list[Any]:
         """Both passes over records held in memory."""
         items = list(records)
-        plans = [self.collect(record) for record in items]
+        batch = self.collect_many(items)
         self.resolve()
-        return [self.apply(record, report, plan_) for record, plan_ in zip(items, plans, strict=True)]
+        return self.apply_many(items, report, batch)
 
 
 _MISSING: Any = object()
-
-
-def _classify(kinds: tuple[str, ...], value: Any) -> tuple[str, Any] | None:
-    """``(kind, norm)`` of a value in a field whose name suggests ``kinds`` (``None``: not one)."""
-    for kind in kinds:
-        if kind == "secret":
-            return ("secret", None) if value != "" else None
-        if not isinstance(value, _STRUCTURED_TYPES):
-            return None
-        split = COMPOSITES.get(kind)
-        if split is not None:
-            pieces = _pieces(split, value) if value.__class__ is str else ()
-            if pieces:
-                return (kind, pieces)
-            continue
-        if isinstance(value, _dt.date):
-            if kind != "dob":
-                continue
-            norm: str | None = value.isoformat()[:10]
-        else:
-            norm = KINDS[kind].normalise(str(value))
-        if norm is not None:
-            return None if KINDS[kind].safe(norm) else (kind, norm)
-    return None
-
-
-def _pieces(split: Any, value: str) -> tuple[tuple[int, int, str, str], ...]:
-    pieces = []
-    for start, end, kind in split(value):
-        spec = KINDS[kind]
-        norm = spec.normalise(value[start:end])
-        if norm is not None and not spec.safe(norm):
-            pieces.append((start, end, kind, norm))
-    return tuple(pieces)
 
 
 def _rebuild(record: Any, replacements: dict[Path, Any], renamed: dict[Path, str]) -> Any:

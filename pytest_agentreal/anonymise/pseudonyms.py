@@ -19,8 +19,9 @@ import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from itertools import repeat
 from pathlib import Path
 
 from ..errors import ConfigError
@@ -49,8 +50,21 @@ class Hmac:
             outer.update(inner.digest())
             return outer.digest()
 
-        # A plain closure: calling it is cheaper than dispatching through __call__.
+        def many(messages: Iterable[bytes]) -> list[bytes]:
+            # The same steps inlined in one loop: no Python call per message.
+            out: list[bytes] = []
+            append = out.append
+            for message in messages:
+                inner = inner_copy()
+                inner.update(message)
+                outer = outer_copy()
+                outer.update(inner.digest())
+                append(outer.digest())
+            return out
+
+        # Plain closures: calling them is cheaper than dispatching through __call__.
         self.digest = digest
+        self.many = many
 
     def __call__(self, message: bytes) -> bytes:
         return self.digest(message)
@@ -117,7 +131,9 @@ class PseudonymTable:
     """
 
     def __init__(self, key: bytes, mapping: MappingFile | None = None) -> None:
-        self._hmac = Hmac(key).digest
+        hmac = Hmac(key)
+        self._hmac = hmac.digest
+        self._hmac_many = hmac.many
         self.mapping = mapping if mapping is not None else MappingFile(None, key_id(key))
         self._pending: dict[str, dict[str, bytes]] = {}  # kind → norm → digest, not yet assigned
         self._assigned: dict[str, dict[str, str]] = {}  # kind → norm → canonical pseudonym
@@ -145,6 +161,17 @@ class PseudonymTable:
         if norm not in pending:
             pending[norm] = self._hmac(f"{kind}\x1f{norm}".encode())
 
+    def register_many(self, kind: str, norms: Iterable[str]) -> None:
+        """:meth:`register` every norm of ``kind`` (duplicates are fine), with the HMACs in one batch."""
+        assigned = self._assigned.get(kind, {})
+        pending = self._pending.get(kind)
+        if pending is None:
+            pending = self._pending[kind] = {}
+        new = [n for n in dict.fromkeys(norms) if n not in pending and n not in assigned]
+        if new:
+            prefix = kind + "\x1f"
+            pending.update(zip(new, self._hmac_many([(prefix + n).encode() for n in new]), strict=True))
+
     def resolve(self) -> None:
         """Assign every registered value a pseudonym, independently of registration order."""
         for kind, pending in self._pending.items():
@@ -156,37 +183,55 @@ class PseudonymTable:
         stored = self.mapping.entries.setdefault(kind, {})
         used = self._used.setdefault(kind, set())
         assigned = self._assigned.setdefault(kind, {})
-        pool_use = self._pool_use.setdefault(kind, {})
+        labels = [d[:_DIGEST_BYTES].hex() for d in pending.values()]
+        fresh: list[tuple[bytes, str, str]]
+        if stored:
+            fresh = []
+            for (norm, digest), label in zip(pending.items(), labels, strict=True):
+                known = stored.get(label)
+                if known is not None:
+                    assigned[norm] = known
+                else:
+                    fresh.append((digest, norm, label))
+        else:
+            fresh = [(digest, norm, label) for (norm, digest), label in zip(pending.items(), labels, strict=True)]
+        fresh.sort()  # digest order: the same set of values resolves the same way in any input order
         generate, compare, pool_of, widen_at = spec.generate, spec.compare, spec.pool, spec.widen_at
         # Every real value of this kind seen in this run is a key of pending or assigned.
         avoid = spec.avoid_originals
-        fresh: list[tuple[bytes, str, str]] = []
-        for norm, digest in pending.items():
-            label = digest[:_DIGEST_BYTES].hex()
-            known = stored.get(label)
-            if known is not None:
-                assigned[norm] = known
-            else:
-                fresh.append((digest, norm, label))
-        fresh.sort()  # digest order: the same set of values resolves the same way in any input order
-        pool = ""
-        for digest, norm, label in fresh:
-            first = 0
-            if pool_of is not None:
-                # Once a pool is nearly used up, drawing from it again is wasted work.
-                pool, size = pool_of(norm)
-                if pool_use.get(pool, 0) * 4 >= size * 3:
-                    first = widen_at
+
+        def taken(key: str) -> bool:
+            return key in used or (avoid and (key in pending or key in assigned))
+
+        def free(digest: bytes, norm: str, first: int) -> tuple[int, str, str]:
             for attempt in range(first, _MAX_ATTEMPTS):
                 candidate = generate(digest, attempt, norm)
                 # compare() of a canonical pseudonym is its normal form: comparable to originals.
                 key = candidate if compare is str else compare(candidate)
-                if key not in used and not (avoid and (key in pending or key in assigned)):
-                    break
-            else:  # pragma: no cover - pools plus compounds make this unreachable in practice
-                raise RuntimeError(f"no free pseudonym of kind {kind!r}")
-            if pool_of is not None and attempt < widen_at:
-                pool_use[pool] = pool_use.get(pool, 0) + 1
+                if not taken(key):
+                    return attempt, candidate, key
+            raise RuntimeError(f"no free pseudonym of kind {kind!r}")  # pragma: no cover - pools plus compounds
+
+        if pool_of is None:
+            # No pool to watch: every first candidate can be drawn at once (they depend on the
+            # digest alone); the checks below still run in digest order, as the later ones do.
+            firsts = list(map(generate, [f[0] for f in fresh], repeat(0), [f[1] for f in fresh]))
+            keys = firsts if compare is str else list(map(compare, firsts))
+            for (digest, norm, label), candidate, key in zip(fresh, firsts, keys, strict=True):
+                if key in used or (avoid and (key in pending or key in assigned)):
+                    _, candidate, key = free(digest, norm, 1)
+                used.add(key)
+                stored[label] = candidate
+                assigned[norm] = candidate
+            return
+        pool_use = self._pool_use.setdefault(kind, {})
+        for digest, norm, label in fresh:
+            # Once a pool is nearly used up, drawing from it again is wasted work.
+            pool, size = pool_of(norm)
+            drawn = pool_use.get(pool, 0)
+            attempt, candidate, key = free(digest, norm, widen_at if drawn * 4 >= size * 3 else 0)
+            if attempt < widen_at:
+                pool_use[pool] = drawn + 1
             used.add(key)
             stored[label] = candidate
             assigned[norm] = candidate
@@ -206,6 +251,24 @@ class PseudonymTable:
             emitted.add(found)
             if kind == "phone" and (national := national_alias(found)) is not None:
                 self._national.add(national)
+        return found
+
+    def lookup_many(self, kind: str, norms: Sequence[str]) -> list[str]:
+        """:meth:`lookup` of every norm of ``kind``, in order."""
+        assigned = self._assigned.get(kind)
+        if assigned is None or not all(map(assigned.__contains__, norms)):
+            self.register_many(kind, norms)
+            self.resolve()
+            assigned = self._assigned[kind]
+        found = [assigned[n] for n in norms]
+        emitted = self.emitted.get(kind)
+        if emitted is None:
+            emitted = self.emitted[kind] = set()
+        if kind == "phone":
+            for new in set(found).difference(emitted):
+                if (national := national_alias(new)) is not None:
+                    self._national.add(national)
+        emitted.update(found)
         return found
 
     def is_pseudonym(self, kind: str, text: str) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from .kinds import Kind, register_kind
-from .shapes import classes, digit_text, fill, stream
+from .shapes import LETTERS, assemble, class_parts, digit_text, fill, stream
 
 IBAN_LENGTHS: dict[str, int] = {
     "AD": 24, "AE": 23, "AL": 28, "AT": 20, "AZ": 28, "BA": 20, "BE": 16, "BG": 22, "BH": 22, "BR": 29,
@@ -19,7 +19,11 @@ IBAN_LENGTHS: dict[str, int] = {
 }  # fmt: skip
 
 
-_IBAN_DIGITS = str.maketrans({c: str(10 + i) for i, c in enumerate("ABCDEFGHIJKLMNOPQRSTUVWXYZ")})
+# A list indexed by code point is ~2x faster to translate with than a dict; characters outside it
+# (and every character that is neither a digit nor an upper-case letter) stay as they are.
+_IBAN_DIGITS = [chr(i) for i in range(128)]
+for _index, _letter in enumerate(LETTERS):
+    _IBAN_DIGITS[ord(_letter)] = str(10 + _index)
 
 
 def iban_remainder(compact: str) -> int:
@@ -48,9 +52,31 @@ def _normalise_iban(text: str) -> str | None:
 
 
 def _generate_iban(digest: bytes, attempt: int, norm: str) -> str:
-    country, bban = norm[:2], classes(norm[4:], stream(digest, attempt))
-    check = 98 - iban_remainder(country + "00" + bban)
+    country = norm[:2]
+    digits, letters, (_, _, runs) = class_parts(norm[4:], stream(digest, attempt))
+    bban = assemble(runs, digits, letters)
+    # The check digits need the BBAN as a number (letters A=10 … Z=35): only the letters need
+    # translating, then they go where the plan puts them, two digits wide.
+    numeric = assemble(_code_runs(runs), digits, letters.translate(_IBAN_DIGITS)) if letters else bban
+    head = _HEADS.get(country)
+    if head is None:
+        head = _HEADS[country] = (country + "00").translate(_IBAN_DIGITS)
+    check = 98 - int(numeric + head) % 97
     return f"{country}{check:02d}{bban}"
+
+
+_HEADS: dict[str, str] = {}
+_code_runs_cache: dict[tuple[tuple[str, int, int], ...], tuple[tuple[str, int, int], ...]] = {}
+
+
+def _code_runs(runs: tuple[tuple[str, int, int], ...]) -> tuple[tuple[str, int, int], ...]:
+    """The runs of a class plan with each letter two characters wide (for the letters' codes)."""
+    found = _code_runs_cache.get(runs)
+    if found is None:
+        found = tuple((k, 2 * a, 2 * b) if k == "A" else (k, a, b) for k, a, b in runs)
+        if len(_code_runs_cache) < 4096:
+            _code_runs_cache[runs] = found
+    return found
 
 
 IBAN = register_kind(Kind("iban", _normalise_iban, _generate_iban, lambda o, c: fill(o, c, keep_case=True)))

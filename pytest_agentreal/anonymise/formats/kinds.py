@@ -9,6 +9,11 @@ REDACTED = "[REDACTED]"
 """What secrets (API keys, tokens in URLs, passwords) become: removed, never pseudonymised."""
 
 
+def never_safe(norm: str) -> bool:
+    """The default :attr:`Kind.safe`: every value of the kind is personal."""
+    return False
+
+
 @dataclass(frozen=True, slots=True)
 class Kind:
     """One kind of personal value (see :mod:`pytest_agentreal.anonymise.formats`)."""
@@ -22,7 +27,7 @@ class Kind:
     must equal ``normalise``'s result, so that pseudonyms can be compared with real values."""
     avoid_originals: bool = True
     """Never hand out a pseudonym that equals some real value of this kind seen in the same run."""
-    safe: Callable[[str], bool] = lambda norm: False
+    safe: Callable[[str], bool] = never_safe
     """Values that are not personal (reserved domains, private IPs): left as they are."""
     pool: Callable[[str], tuple[str, int]] | None = None
     """For pool-drawn kinds: ``norm -> (pool name, pool size)``; with ``widen_at``, lets the table

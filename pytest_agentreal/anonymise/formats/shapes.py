@@ -25,51 +25,80 @@ def as_int(data: bytes) -> int:
 
 
 def digit_text(data: bytes, count: int) -> str:
-    """``count`` decimal digits from ``data`` (at most ~2.4 per byte)."""
-    return str(as_int(data)).zfill(count)[-count:] if count else ""
+    """``count`` decimal digits from ``data`` (at most ~2.4 per byte): the last ones of its number."""
+    return str(int.from_bytes(data, "big")).zfill(count)[-count:] if count else ""
 
 
-_LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+_PAIRS = tuple(a + b for b in LETTERS for a in LETTERS)  # index = first + 26 * second
 
 
-_CLASS_SHAPE = str.maketrans({**{d: "9" for d in "0123456789"}, **{c: "A" for c in _LETTERS + _LETTERS.lower()}})
-_class_shapes: dict[str, tuple[int, int, list[tuple[str, int]]]] = {}
+def letter_text(number: int, count: int) -> str:
+    """``count`` upper-case letters: the base-26 digits of ``number``, least significant first."""
+    # Two letters per division: half the Python-level steps of one divmod per letter.
+    out: list[str] = []
+    while count >= 2:
+        number, rest = divmod(number, 676)
+        out.append(_PAIRS[rest])
+        count -= 2
+    if count:
+        out.append(LETTERS[number % 26])
+    return "".join(out)
 
 
-def _shape_of(template: str) -> tuple[int, int, list[tuple[str, int]]]:
-    """``(digits, letters, runs)`` of a template's shape (``GB82WEST`` → AA99AAAA), cached."""
+_CLASS_SHAPE = str.maketrans({**{d: "9" for d in "0123456789"}, **{c: "A" for c in LETTERS + LETTERS.lower()}})
+ClassPlan = tuple[int, int, tuple[tuple[str, int, int], ...]]
+_class_plans: dict[str, ClassPlan] = {}
+
+
+def class_plan(template: str) -> ClassPlan:
+    """``(digits, letters, runs)`` of a template's shape (``GB82WEST`` → AA99AAAA), cached per shape.
+
+    Each run is ``("9", start, end)`` (a slice of the digits), ``("A", start, end)`` (of the
+    letters), or ``(text, 0, 0)`` for characters kept as they are.
+    """
     shape = template.translate(_CLASS_SHAPE)
-    found = _class_shapes.get(shape)
+    found = _class_plans.get(shape)
     if found is None:
-        runs = [(m[0][0] if m[0][0] in "9A" else m[0], len(m[0])) for m in re.finditer(r"9+|A+|[^9A]+", shape)]
-        found = (shape.count("9"), shape.count("A"), runs)
-        if len(_class_shapes) < 4096:
-            _class_shapes[shape] = found
+        runs: list[tuple[str, int, int]] = []
+        used = {"9": 0, "A": 0}
+        for match in re.finditer(r"9+|A+|[^9A]+", shape):
+            kind, length = match[0][0], len(match[0])
+            if kind in used:
+                runs.append((kind, used[kind], used[kind] + length))
+                used[kind] += length
+            else:
+                runs.append((match[0], 0, 0))
+        found = (used["9"], used["A"], tuple(runs))
+        if len(_class_plans) < 4096:
+            _class_plans[shape] = found
     return found
+
+
+def class_parts(template: str, data: bytes) -> tuple[str, str, ClassPlan]:
+    """The digits and letters that :func:`classes` fills ``template``'s shape with, and the plan."""
+    plan = class_plan(template)
+    digit_count, letter_count, _runs = plan
+    digits = digit_text(data[:24], digit_count) if digit_count <= 50 else _long_digits(data, digit_count)
+    if not letter_count:
+        return digits, "", plan
+    number = int.from_bytes(data[24:] if letter_count <= 12 else hashlib.sha512(data).digest(), "big")
+    return digits, letter_text(number, letter_count), plan
+
+
+def assemble(runs: tuple[tuple[str, int, int], ...], digits: str, letters: str) -> str:
+    """A :func:`class_plan`'s runs filled with ``digits`` and ``letters``."""
+    if len(runs) == 1 and runs[0][0] == "9":
+        return digits
+    return "".join(
+        [digits[start:end] if kind == "9" else letters[start:end] if kind == "A" else kind for kind, start, end in runs]
+    )
 
 
 def classes(template: str, data: bytes) -> str:
     """A string shaped like ``template``: each digit becomes a digit, each letter an upper-case letter."""
-    digit_count, letter_count, runs = _shape_of(template)
-    digits = digit_text(data[:24], digit_count) if digit_count <= 50 else _long_digits(data, digit_count)
-    number = as_int(data[24:]) if letter_count <= 12 else as_int(hashlib.sha512(data).digest())
-    letters = []
-    for _ in range(letter_count):
-        number, rest = divmod(number, 26)
-        letters.append(_LETTERS[rest])
-    letter_text = "".join(letters)
-    out: list[str] = []
-    d = a = 0
-    for kind, length in runs:
-        if kind == "9":
-            out.append(digits[d : d + length])
-            d += length
-        elif kind == "A":
-            out.append(letter_text[a : a + length])
-            a += length
-        else:
-            out.append(kind)
-    return "".join(out)
+    digits, letters, plan = class_parts(template, data)
+    return assemble(plan[2], digits, letters)
 
 
 def _long_digits(data: bytes, count: int) -> str:
@@ -78,6 +107,16 @@ def _long_digits(data: bytes, count: int) -> str:
         data = hashlib.sha256(data).digest()
         chunks.append(digit_text(data, 70))
     return "".join(chunks)[:count]
+
+
+_NO_DIGITS = str.maketrans("", "", "0123456789")
+
+
+def count_digits(text: str) -> int:
+    """How many characters of ``text`` are digits (``str.isdigit``)."""
+    if text.isascii():  # the common case, without a Python-level loop
+        return len(text) - len(text.translate(_NO_DIGITS))
+    return sum(c.isdigit() for c in text)
 
 
 def mimic_case(original: str, replacement: str) -> str:
