@@ -36,6 +36,9 @@ class Corpus:
     input_schema: CompiledSchema | None = None
     output_schema: CompiledSchema | None = None
     _by_id: dict[str, int] = field(default_factory=dict, repr=False)
+    # id(sample) → valid? for the corpus's own samples: every `missing` case of a sample asks
+    # whether the original is valid.
+    _valid: dict[int, bool] = field(default_factory=dict, repr=False)
 
     @property
     def name(self) -> str:
@@ -83,7 +86,23 @@ class Corpus:
             reduced = pointers.remove(sample, pointer)
         except pointers.PointerError:
             return False
-        return self.input_schema.is_valid(sample) and not self.input_schema.is_valid(reduced)
+        return self._sample_is_valid(sample) and not self.input_schema.is_valid(reduced)
+
+    def _sample_is_valid(self, sample: Sample) -> bool:
+        assert self.input_schema is not None
+        known = self._valid.get(id(sample))
+        if known is not None:
+            return known
+        valid = self.input_schema.is_valid(sample)
+        # Only the corpus's own samples are remembered (the corpus keeps them alive, so their ids
+        # stay theirs); explore mode's chained inputs are new objects each time.
+        if id(sample) in self._own_ids:
+            self._valid[id(sample)] = valid
+        return valid
+
+    @cached_property
+    def _own_ids(self) -> frozenset[int]:
+        return frozenset(id(sample) for sample in self.samples)
 
     def import_agent(self, rootdir: Path | None = None) -> Any:
         """Import the manifest's ``agent:`` (``module:callable``) with rootdir and the corpus on sys.path."""

@@ -117,6 +117,9 @@ class RequestMatch:
     captures: tuple[str, ...] = ()
 
 
+_MATCH_CACHE_SIZE = 65_536
+
+
 @dataclass(frozen=True, eq=False)
 class Policy:
     """The control layer of one corpus. ``enabled=False`` (:func:`no_policy`) judges nothing."""
@@ -128,14 +131,27 @@ class Policy:
     connectors: tuple[ConnectorRule, ...] = ()
     tools: Mapping[str, ToolRule] = field(default_factory=dict)
     enabled: bool = True
+    # (METHOD, url) → the first matching rule and its glob captures. Which rule matches depends on
+    # nothing else, and every case of a sample sends the same URLs again (and faults, timelines and
+    # planning all ask): the URL globs run once per distinct request line.
+    _matches: dict[tuple[str, str], tuple[ConnectorRule, GlobMatch] | None] = field(
+        default_factory=dict, repr=False, compare=False)
 
     def match_request(self, method: str, url: str, body: Any = None) -> RequestMatch | None:
         """The first connector rule matching the request, with the action's args; ``None`` if none."""
-        for rule in self.connectors:
-            found = rule.match(method, url)
-            if found is not None:
-                return RequestMatch(rule.action, request_args(url, body, found.named), rule, found.captures)
-        return None
+        key = (method.upper(), url)
+        if key in self._matches:
+            hit = self._matches[key]
+        else:
+            hit = next(((rule, found) for rule in self.connectors
+                        if (found := rule.match(method, url)) is not None), None)
+            if len(self._matches) >= _MATCH_CACHE_SIZE:
+                self._matches.clear()
+            self._matches[key] = hit
+        if hit is None:
+            return None
+        rule, found = hit
+        return RequestMatch(rule.action, request_args(url, body, found.named), rule, found.captures)
 
     def action_for_request(self, method: str, url: str, body: Any = None) -> str:
         """The request's action: the first matching rule's, else :func:`default_action_name`."""

@@ -250,10 +250,6 @@ class CorpusRun:
                                                 evidence="a mutation operator raised; report it with the case id"))
                 return outcome
         outcome.inputs = inputs
-        if not case.mutation.is_original:
-            from .mutations.diff import input_diff
-
-            outcome.input_diff = input_diff(self.corpus.sample(case.sample_id), inputs[-1])
         runner = instantiate(agent)
         state = random.getstate()
         random.seed(case.seed if repeat == 0 else derive_seed(case.seed, "repeat", str(repeat)))
@@ -269,9 +265,23 @@ class CorpusRun:
             random.setstate(state)
             outcome.duration_s = time.perf_counter() - started
         self._judge(outcome, recording_findings, traffic_recorded=self.has_cassettes or bool(outcome.traffic))
+        if not outcome.passed or outcome.xfail is not None:
+            self.add_input_diff(outcome)
         if case.mutation.is_original:
             self._originals[case.sample_key] = outcome
         return outcome
+
+    def add_input_diff(self, outcome: Outcome) -> None:
+        """Show what the mutation changed (``outcome.input_diff``), for a case that is reported.
+
+        Only failing and quarantined cases show it (failure text, report entries), so passing
+        cases do not pay for the diff.
+        """
+        if outcome.case.mutation.is_original or outcome.input_diff or not outcome.inputs:
+            return
+        from .mutations.diff import input_diff
+
+        outcome.input_diff = input_diff(self.corpus.sample(outcome.case.sample_id), outcome.inputs[-1])
 
     def _deliver(self, outcome: Outcome, agent: Callable[[Any], Any], recording: Any) -> bool:
         timeout = self.corpus.manifest.timeout

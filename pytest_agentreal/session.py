@@ -197,6 +197,8 @@ class AgentSession:
         outcome = run.run(case, agent, repeat=repeat)
         if self.settings.baseline is not None:
             self._baseline(run, outcome)
+            if not outcome.passed:  # drift: now it is reported, with what its input changed
+                run.add_input_diff(outcome)
         return outcome
 
     def _baseline(self, run: CorpusRun, outcome: Outcome) -> None:
