@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as _dt
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from .composites import COMPOSITES, STOPWORDS
@@ -64,57 +65,74 @@ def composite_pieces(split: Callable[[str], list[tuple[int, int, str]]], value: 
     return tuple(pieces)
 
 
-def classify_column(kinds: tuple[str, ...], values: Sequence[str]) -> list[Found]:
-    """``[classify(kinds, v) for v in values]`` for a column of strings, without a dispatch per value."""
+@dataclass(slots=True)
+class Column:
+    """What each value of a column is: most often one main kind, with a few others.
+
+    ``norms[i]`` is the norm of ``values[i]`` when it is of the main ``kind`` (a simple kind, or for
+    ``"name"`` one word that is the one piece of its composite); otherwise ``others`` says what it is
+    (:data:`TEXT` for free text; absent: nothing to replace).
+    """
+
+    values: Sequence[Any]
+    kind: str | None
+    norms: list[str | None]
+    others: dict[int, tuple[str, Any]]
+
+    def entry(self, position: int) -> Found:
+        """What ``values[position]`` is, as :func:`classify` says (with :data:`TEXT` for free text)."""
+        norm = self.norms[position] if self.norms else None
+        if norm is None:
+            return self.others.get(position)
+        kind = self.kind or ""
+        if kind in COMPOSITES:
+            return (kind, ((0, len(self.values[position]), kind, norm),))
+        return (kind, norm)
+
+
+def classify_strings(kinds: tuple[str, ...], values: Sequence[str]) -> Column:
+    """:func:`classify` of every value of a column of strings, without a dispatch per value.
+
+    Non-empty strings that the kinds do not claim are :data:`TEXT`.
+    """
     first, rest = kinds[0], kinds[1:]
-    if first == "secret":
-        return [("secret", None) if v != "" else None for v in values]
-    fast = _FIRST_KIND.get(first)
-    if fast is not None:
-        return fast(kinds, values)
-    if first in COMPOSITES:
-        return [classify(kinds, v) for v in values]
+    norms: list[str | None]
+    if first == "name":
+        # One ASCII word (first_name, last_name): the word is the one piece, its lower case the
+        # norm — what name_pieces and the name kind's normalise give, without calling them.
+        if all(map(str.isalpha, values)) and all(map(str.isascii, values)) and min(map(len, values), default=0) >= 2:
+            norms = [v.lower() for v in values]
+        else:
+            norms = [v.lower() if v.isalpha() and v.isascii() and len(v) >= 2 else None for v in values]
+        if not STOPWORDS.isdisjoint(norms):
+            norms = [None if n in STOPWORDS else n for n in norms]
+        return _with_others(Column(values, first, norms, {}), kinds, rest=kinds)
+    if first == "secret" or first in COMPOSITES:
+        return _with_others(Column(values, None, [], {}), kinds, rest=kinds)
     spec = KINDS[first]
     norms = list(map(spec.normalise, values))
-    if spec.safe is never_safe and not rest:
-        return [None if n is None else (first, n) for n in norms]
     safe = spec.safe
-    out: list[Found] = []
-    for value, norm in zip(values, norms, strict=True):
-        if norm is None:
-            out.append(classify(rest, value) if rest else None)
-        else:
-            out.append(None if safe(norm) else (first, norm))
-    return out
+    column = Column(values, first, norms, {})
+    if safe is not never_safe and any(safe(n) for n in norms if n is not None):
+        for position, norm in enumerate(norms):
+            if norm is not None and safe(norm):
+                # classify stops at the first kind that parses the value: a safe value is text.
+                norms[position] = None
+                column.others[position] = TEXT
+    return _with_others(column, kinds, rest)
 
 
-def _names(kinds: tuple[str, ...], values: Sequence[str]) -> list[Found]:
-    # One ASCII word (first_name, last_name): the word is the one piece, its lower case the norm —
-    # what name_pieces and the name kind's normalise give, without calling them.
-    out: list[Found] = []
-    for value in values:
-        if value.isalpha() and value.isascii() and len(value) >= 2:
-            norm = value.lower()
-            if norm not in STOPWORDS:
-                out.append(("name", ((0, len(value), "name", norm),)))
-                continue
-        out.append(classify(kinds, value))
-    return out
-
-
-_FIRST_KIND: dict[str, Callable[[tuple[str, ...], Sequence[str]], list[Found]]] = {"name": _names}
-"""Column classifiers for fields whose first kind is the key (same results as :func:`classify`)."""
-
-
-def single_pieces(found: Sequence[Found], values: Sequence[str], kind: str) -> list[str] | None:
-    """The norms when every entry is ``kind`` with one piece that is the whole value, else ``None``."""
-    norms: list[str] = []
-    append = norms.append
-    for entry, value in zip(found, values, strict=True):
-        if entry is None or entry[0] != kind:
-            return None
-        pieces = entry[1]
-        if len(pieces) != 1 or pieces[0][0] != 0 or pieces[0][1] != len(value):
-            return None
-        append(pieces[0][3])
-    return norms
+def _with_others(column: Column, kinds: tuple[str, ...], rest: tuple[str, ...]) -> Column:
+    """Fill ``others`` for the values not of the main kind (classified by the ``rest`` of the kinds)."""
+    norms, others, values = column.norms, column.others, column.values
+    positions = range(len(values)) if not norms else [i for i, n in enumerate(norms) if n is None]
+    for position in positions:
+        if position in others:
+            continue
+        value = values[position]
+        found = classify(rest, value) if rest else None
+        if found is not None:
+            others[position] = found
+        elif value:
+            others[position] = TEXT
+    return column

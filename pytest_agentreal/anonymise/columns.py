@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .classify import KEEP, TEXT, Found, classify, classify_column, single_pieces
+from .classify import KEEP, TEXT, Column, classify, classify_strings
 from .composites import COMPOSITES
 from .formats import KINDS, REDACTED
 
@@ -34,7 +34,7 @@ class Group:
     keys: tuple[str, ...]
     rows: list[int]
     """Indices of the group's records in the batch."""
-    found: list[list[Found] | None] = field(default_factory=list)
+    columns: list[Column | None] = field(default_factory=list)
     """Per column, what each value is (``None``: a column with nothing to replace)."""
     texts: dict[int, list[Leaf]] = field(default_factory=dict)
     """Position in ``rows`` → the leaves of a record with free text (its text is scrubbed per record)."""
@@ -92,27 +92,26 @@ def _columns(records: Sequence[Any], group: Group) -> list[tuple[Any, ...]]:
     return list(zip(*[records[i].values() for i in group.rows], strict=True))
 
 
-def _classified(anonymiser: Anonymiser, key: str, column: tuple[Any, ...]) -> list[Found] | None:
+def _classified(anonymiser: Anonymiser, key: str, values: tuple[Any, ...]) -> Column | None:
     """What each value of one column is; ``None`` when nothing in it is personal or free text."""
     kinds = anonymiser.field_kinds((key,))
     if kinds is KEEP:
         return None
-    types = set(map(type, column))
-    found: list[Found]
-    if types == {str}:
-        if not kinds:
-            return [TEXT if v else None for v in column] if any(column) else None
-        found = classify_column(kinds, column)
-        # A string its field's kinds do not claim is free text (scrubbed like any other).
-        return [f if f is not None else TEXT if v else None for f, v in zip(found, column, strict=True)]
-    found = []
-    for value in column:
+    if set(map(type, values)) == {str}:
+        if kinds:
+            return classify_strings(kinds, values)
+        texts = {i: TEXT for i, v in enumerate(values) if v}
+        return Column(values, None, [], texts) if texts else None
+    others: dict[int, tuple[str, Any]] = {}
+    for position, value in enumerate(values):
         if value.__class__ in _SKIPPED:
-            found.append(None)
             continue
-        entry = classify(kinds, value) if kinds else None
-        found.append(entry if entry is not None else TEXT if value.__class__ is str and value else None)
-    return found if any(f is not None for f in found) else None
+        found = classify(kinds, value) if kinds else None
+        if found is not None:
+            others[position] = found
+        elif value.__class__ is str and value:
+            others[position] = TEXT  # a string its field's kinds do not claim is free text
+    return Column(values, None, [], others) if others else None
 
 
 def _collect_group(anonymiser: Anonymiser, records: Sequence[Any], group: Group) -> Group:
@@ -120,15 +119,14 @@ def _collect_group(anonymiser: Anonymiser, records: Sequence[Any], group: Group)
     columns = _columns(records, group)
     norms: dict[str, list[str]] = {}
     text_rows: set[int] = set()
-    for key, column in zip(group.keys, columns, strict=True):
-        found = _classified(anonymiser, key, column)
-        group.found.append(found)
-        if found is None:
+    for key, values in zip(group.keys, columns, strict=True):
+        column = _classified(anonymiser, key, values)
+        group.columns.append(column)
+        if column is None:
             continue
-        for position, entry in enumerate(found):
-            if entry is None:
-                continue
-            kind, norm = entry
+        if column.kind is not None:
+            norms.setdefault(column.kind, []).extend(filter(None, column.norms))
+        for position, (kind, norm) in column.others.items():
             if kind in COMPOSITES:
                 for piece in norm:
                     norms.setdefault(piece[2], []).append(piece[3])
@@ -136,14 +134,14 @@ def _collect_group(anonymiser: Anonymiser, records: Sequence[Any], group: Group)
                 text_rows.add(position)
             elif kind != "secret":
                 norms.setdefault(kind, []).append(norm)
-    for kind, values in norms.items():
-        table.register_many(kind, values)
+    for kind, kind_norms in norms.items():
+        table.register_many(kind, kind_norms)
     paths: list[Path] = [(key,) for key in group.keys]
     for position in sorted(text_rows):
         leaves = [
-            (path, entry[0], column[position], entry[1])
-            for path, found, column in zip(paths, group.found, columns, strict=True)
-            if found is not None and (entry := found[position]) is not None
+            (path, entry[0], column.values[position], entry[1])
+            for path, column in zip(paths, group.columns, strict=True)
+            if column is not None and (entry := column.entry(position)) is not None
         ]
         group.texts[position] = leaves
         anonymiser.collect_text(leaves, [])
@@ -158,8 +156,8 @@ def apply_many(anonymiser: Anonymiser, records: Sequence[Any], report: Report | 
     for group in batch.groups:
         columns = _columns(records, group)
         new_columns: list[Sequence[Any]] = []
-        for key, column, found in zip(group.keys, columns, group.found, strict=True):
-            new_columns.append(column if found is None else _render_column(anonymiser, key, column, found, report))
+        for key, values, column in zip(group.keys, columns, group.columns, strict=True):
+            new_columns.append(values if column is None else _render_column(anonymiser, key, column, report))
         if group.texts:
             index_of = {key: i for i, key in enumerate(group.keys)}
             for position, leaves in group.texts.items():
@@ -174,45 +172,57 @@ def apply_many(anonymiser: Anonymiser, records: Sequence[Any], report: Report | 
     return out
 
 
-def _render_column(
-    anonymiser: Anonymiser, key: str, column: tuple[Any, ...], found: list[Found], report: Report | None
-) -> list[Any]:
+def _render_column(anonymiser: Anonymiser, key: str, column: Column, report: Report | None) -> list[Any]:
     """The column with its structured values replaced (free text is left for the per-record pass)."""
     table = anonymiser.table
     path: Path = (key,)
-    first = found[0]
-    kind = first[0] if first is not None else ""
-    spec = KINDS.get(kind) if kind not in COMPOSITES else None  # "name" is both: a composite here
-    if spec is not None and all(f is not None and f[0] == kind for f in found) and set(map(type, column)) == {str}:
-        # One simple kind, all strings: look up and render the whole column at once.
-        canonical = table.lookup_many(kind, [f[1] for f in found])  # type: ignore[index]
-        if report is not None:
-            anonymiser.count(report, path, kind, len(column))
-        return list(map(spec.render, column, canonical))
-    if kind in COMPOSITES and (norms := single_pieces(found, column, kind)) is not None:
-        # Composites of one piece each (one-word names): the piece is the value.
-        piece_kind = first[1][0][2]  # type: ignore[index]
-        if all(f[1][0][2] == piece_kind for f in found):  # type: ignore[index]
-            canonical = table.lookup_many(piece_kind, norms)
-            if report is not None:
-                anonymiser.count(report, path, piece_kind, len(column))
-            return list(map(KINDS[piece_kind].render, column, canonical))
+    values, kind, norms = column.values, column.kind, column.norms
     counts: Counter[str] = Counter()
-    new = list(column)
-    for position, entry in enumerate(found):
-        if entry is None or entry[0] == "text":
+    new: list[Any]
+    if kind is not None:
+        # The main kind: looked up and rendered for the whole column at once.
+        render = KINDS[kind].render
+        if None not in norms:
+            new = list(map(render, values, table.lookup_many(kind, norms)))  # type: ignore[arg-type]
+            counts[kind] = len(new)
+        else:
+            present = [n for n in norms if n is not None]
+            pseudonyms = iter(table.lookup_many(kind, present))
+            new = [v if n is None else render(v, next(pseudonyms)) for v, n in zip(values, norms, strict=True)]
+            counts[kind] = len(present)
+    else:
+        new = list(values)
+    # Strings of simple kinds, and composites of one whole-value piece, are looked up per kind at once.
+    buckets: dict[str, tuple[list[int], list[str]]] = {}
+    for position, (kind, norm) in column.others.items():
+        if kind == "text":
             continue
-        kind, norm = entry
-        value = column[position]
         if kind == "secret":
             new[position] = REDACTED
             counts["secret"] += 1
             continue
+        value = values[position]
+        if value.__class__ is str:
+            if kind not in COMPOSITES:
+                bucket = buckets.setdefault(kind, ([], []))
+                bucket[0].append(position)
+                bucket[1].append(norm)
+                continue
+            if len(norm) == 1 and norm[0][0] == 0 and norm[0][1] == len(value):
+                bucket = buckets.setdefault(norm[0][2], ([], []))
+                bucket[0].append(position)
+                bucket[1].append(norm[0][3])
+                continue
         if kind in COMPOSITES:
             counts.update(piece[2] for piece in norm)
         else:
             counts[kind] += 1
         new[position] = anonymiser.render(kind, value, norm)
+    for kind, (positions, kind_norms) in buckets.items():
+        render = KINDS[kind].render
+        for position, pseudonym in zip(positions, table.lookup_many(kind, kind_norms), strict=True):
+            new[position] = render(values[position], pseudonym)
+        counts[kind] += len(positions)
     if report is not None:
         for kind, n in counts.items():
             anonymiser.count(report, path, kind, n)

@@ -161,8 +161,10 @@ class PseudonymTable:
         if norm not in pending:
             pending[norm] = self._hmac(f"{kind}\x1f{norm}".encode())
 
-    def register_many(self, kind: str, norms: Iterable[str]) -> None:
+    def register_many(self, kind: str, norms: Sequence[str]) -> None:
         """:meth:`register` every norm of ``kind`` (duplicates are fine), with the HMACs in one batch."""
+        if not norms:
+            return
         assigned = self._assigned.get(kind, {})
         pending = self._pending.get(kind)
         if pending is None:
@@ -255,6 +257,8 @@ class PseudonymTable:
 
     def lookup_many(self, kind: str, norms: Sequence[str]) -> list[str]:
         """:meth:`lookup` of every norm of ``kind``, in order."""
+        if not norms:
+            return []
         assigned = self._assigned.get(kind)
         if assigned is None or not all(map(assigned.__contains__, norms)):
             self.register_many(kind, norms)
