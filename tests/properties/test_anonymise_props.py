@@ -140,10 +140,31 @@ def test_any_record_survives_with_its_shape(texts: list[str], extra: dict[str, s
 
 _FIELDS = ("first_name", "last_name", "name", "email", "phone", "iban", "card", "dob", "ip", "address", "password",
            "id", "notes", "zip", "city", "username", "from", "ticket")  # fmt: skip
-_TEXTS = st.sampled_from(["", "n/a", "Lord", "O'Brien", "José", "van", "x@example.com", "10.0.0.1", "call 020 7946 0958",
-                          "hi jane, mail jane.doe@acme.io", "GB82 WEST 1234 5698 7654 32", "4111 1111 1111 1111",
-                          "1990-04-03", "03/04/1990", "+44 20 7946 0958", "81.2.69.160", "17 High St, Leeds LS1 4AB",
-                          "Jane van Doe", "sk-proj-abcdefghijklmnopqrstuvwxyz", "JANE", "ab"])  # fmt: skip
+_TEXTS = st.sampled_from(
+    [
+        "",
+        "n/a",
+        "Lord",
+        "O'Brien",
+        "José",
+        "van",
+        "x@example.com",
+        "10.0.0.1",
+        "call 020 7946 0958",
+        "hi jane, mail jane.doe@acme.io",
+        "GB82 WEST 1234 5698 7654 32",
+        "4111 1111 1111 1111",
+        "1990-04-03",
+        "03/04/1990",
+        "+44 20 7946 0958",
+        "81.2.69.160",
+        "17 High St, Leeds LS1 4AB",
+        "Jane van Doe",
+        "sk-proj-abcdefghijklmnopqrstuvwxyz",
+        "JANE",
+        "ab",
+    ]
+)
 _SCALARS = st.one_of(
     _TEXTS,
     words,
@@ -155,9 +176,13 @@ _SCALARS = st.one_of(
     st.floats(allow_nan=False),
     st.dates().map(lambda d: d.isoformat()),
 )
-_VALUES = st.one_of(_SCALARS, st.lists(_SCALARS, max_size=2), st.dictionaries(st.sampled_from(_FIELDS), _SCALARS, max_size=2))
+_VALUES = st.one_of(
+    _SCALARS, st.lists(_SCALARS, max_size=2), st.dictionaries(st.sampled_from(_FIELDS), _SCALARS, max_size=2)
+)
 _FLAT = st.dictionaries(st.sampled_from(_FIELDS), _SCALARS, max_size=6)
-_RECORDS = st.lists(st.one_of(_FLAT, _FLAT, st.dictionaries(st.sampled_from(_FIELDS), _VALUES, max_size=4)), max_size=12)
+_RECORDS = st.lists(
+    st.one_of(_FLAT, _FLAT, st.dictionaries(st.sampled_from(_FIELDS), _VALUES, max_size=4)), max_size=12
+)
 
 
 def _per_record(records: list[Any], keep: list[str]) -> tuple[Any, ...]:
@@ -187,5 +212,7 @@ def test_column_path_gives_what_the_record_path_gives(records: list[Any], keep: 
 @SETTINGS
 @given(st.lists(people(), min_size=1, max_size=30))
 def test_column_path_matches_on_flat_people(persons: list[dict[str, Any]]) -> None:
-    records = [{**p, "dob": f"19{i % 90 + 10}-0{i % 9 + 1}-1{i % 9}", "ip": f"81.2.{i}.9"} for i, p in enumerate(persons)]
+    records = [
+        {**p, "dob": f"19{i % 90 + 10}-0{i % 9 + 1}-1{i % 9}", "ip": f"81.2.{i}.9"} for i, p in enumerate(persons)
+    ]
     assert _batched(records, []) == _per_record(records, [])
