@@ -298,20 +298,25 @@ class CorpusFile(pytest.Module):
             run, groups = session.plan_corpus(self.corpus_key)
         except ConfigError as exc:
             raise pytest.UsageError(str(exc)) from None
-        fixtureinfo = self.session._fixturemanager.getfixtureinfo(self, _case_test, None)  # type: ignore[arg-type]
         # Fixture resolution is computed once per corpus file, not per case item (100k items).
-        sample_fixtureinfo = self.session._fixturemanager.getfixtureinfo(self, _sample_test, None)  # type: ignore[arg-type]
+        manager = self.session._fixturemanager
+        sample_fixtureinfo = manager.getfixtureinfo(self, _sample_test, None)  # type: ignore[arg-type]
+        # Lean items: when `agent` is this plugin's own fixture (not overridden in a conftest), the
+        # item gets the manifest's agent directly and pytest resolves only the autouse fixtures —
+        # the fixture machinery (a request object per item) costs as much as a small agent call.
+        lean = _plugin_agent(sample_fixtureinfo)
+        item_fixtureinfo = manager.getfixtureinfo(self, _no_fixtures, None) if lean else sample_fixtureinfo  # type: ignore[arg-type]
         granularity = session.settings.granularity
         for sample_id, cases in groups:
             if granularity == "sample":
                 handles = [CaseHandle(session, run, c) for c in cases]
                 yield SampleItem.from_parent(self, name=f"{run.name}/{sample_id}", callobj=_sample_test,
-                                             fixtureinfo=sample_fixtureinfo,
+                                             fixtureinfo=item_fixtureinfo, lean=lean,
                                              handles=handles, sample_key=f"{run.name}/{sample_id}")
                 continue
             for case in cases:
-                item = CaseItem.from_parent(self, name=case.id, callobj=_case_test, fixtureinfo=fixtureinfo,
-                                            handle=CaseHandle(session, run, case))
+                item = CaseItem.from_parent(self, name=case.id, callobj=_case_test, fixtureinfo=item_fixtureinfo,
+                                            lean=lean, handle=CaseHandle(session, run, case))
                 yield item
         if session.settings.explore and groups:
             first = groups[0][1][0]
@@ -328,12 +333,30 @@ def _sample_test(agent: Any) -> None:
     """Run every case of one sample (``--agent-granularity sample``)."""
 
 
+def _no_fixtures() -> None:
+    """The fixture signature of a lean item: only autouse fixtures are resolved by pytest."""
+
+
+def _plugin_agent(fixtureinfo: Any) -> bool:
+    """Whether ``agent`` resolves to this plugin's own fixture (no conftest overrides it)."""
+    definitions = fixtureinfo.name2fixturedefs.get("agent") or ()
+    func = getattr(definitions[-1], "func", None) if definitions else None
+    return getattr(func, "__module__", None) == __name__ and getattr(func, "__name__", None) == "agent"
+
+
+def _fill_agent(item: pytest.Function, handle: CaseHandle) -> None:
+    """A lean item's ``agent``: what the plugin's ``agent`` fixture would return."""
+    if "agent" not in item.funcargs:
+        item.funcargs["agent"] = handle.corpus_run.corpus.import_agent(item.config.rootpath)
+
+
 class CaseItem(pytest.Function):
     """One corpus case as a pytest item."""
 
-    def __init__(self, *, handle: CaseHandle, **kwargs: Any) -> None:
+    def __init__(self, *, handle: CaseHandle, lean: bool = False, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.agent_handle = handle
+        self.lean = lean
         self.stash[_CASE_ID_KEY] = handle.case.id
         self.agent_outcome: Outcome | None = None
         xfail = handle.corpus_run.expectation(handle.case)
@@ -341,8 +364,10 @@ class CaseItem(pytest.Function):
             self.add_marker(pytest.mark.xfail(reason=xfail.xfail, strict=False))
 
     def setup(self) -> None:
-        super().setup()
         handle = self.agent_handle
+        if self.lean:
+            _fill_agent(self, handle)
+        super().setup()
         handle.session.ensure_original(handle.corpus_run, handle.case, self.funcargs["agent"])
 
     def runtest(self) -> None:
@@ -378,10 +403,16 @@ class CaseItem(pytest.Function):
 class SampleItem(pytest.Function):
     """Every case of one sample as one pytest item; each failing case is reported by its own id."""
 
-    def __init__(self, *, handles: list[CaseHandle], sample_key: str, **kwargs: Any) -> None:
+    def __init__(self, *, handles: list[CaseHandle], sample_key: str, lean: bool = False, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.handles = handles
         self.sample_key = sample_key
+        self.lean = lean
+
+    def setup(self) -> None:
+        if self.lean:
+            _fill_agent(self, self.handles[0])
+        super().setup()
 
     def runtest(self) -> None:
         session = self.handles[0].session
