@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from .kinds import Kind, register_kind
-from .shapes import LETTERS, assemble, class_parts, digit_text, fill, stream
+from .shapes import LETTERS, ClassPlan, Formatter, class_plan, class_values, digit_text, fill, slot_formatter, stream
 
 IBAN_LENGTHS: dict[str, int] = {
     "AD": 24, "AE": 23, "AL": 28, "AT": 20, "AZ": 28, "BA": 20, "BE": 16, "BG": 22, "BH": 22, "BR": 29,
@@ -47,36 +47,50 @@ _IBAN_SEPARATORS = str.maketrans("", "", " \t-")
 
 
 def _normalise_iban(text: str) -> str | None:
+    if text.isascii():  # bytes: the same steps, several times faster
+        packed = text.encode().translate(None, b" \t-").upper()
+        return packed.decode() if _IBAN_BYTES_RE.fullmatch(packed) else None
     compact = text.translate(_IBAN_SEPARATORS).upper()
     return compact if _IBAN_RE.fullmatch(compact) else None
 
 
+_IBAN_BYTES_RE = re.compile(_IBAN_RE.pattern.encode())
+
+
 def _generate_iban(digest: bytes, attempt: int, norm: str) -> str:
     country = norm[:2]
-    digits, letters, (_, _, runs) = class_parts(norm[4:], stream(digest, attempt))
-    bban = assemble(runs, digits, letters)
-    # The check digits need the BBAN as a number (letters A=10 … Z=35): only the letters need
-    # translating, then they go where the plan puts them, two digits wide.
-    numeric = assemble(_code_runs(runs), digits, letters.translate(_IBAN_DIGITS)) if letters else bban
+    plan = class_plan(norm[4:])
+    digits, letters = class_values(plan, stream(digest, attempt))
+    bban = plan.fill(digits + letters)
+    if letters:
+        # The check digits need the BBAN as a number (A=10 … Z=35): the same layout with each
+        # letter two digits wide, filled with the letters' codes.
+        numeric = plan.derived.get("iban")
+        if numeric is None:
+            numeric = plan.derived["iban"] = _numeric_formatter(plan)
+        number = numeric(digits + letters.translate(_IBAN_DIGITS))
+    else:
+        number = bban
     head = _HEADS.get(country)
     if head is None:
         head = _HEADS[country] = (country + "00").translate(_IBAN_DIGITS)
-    check = 98 - int(numeric + head) % 97
+    check = 98 - int(number + head) % 97
     return f"{country}{check:02d}{bban}"
 
 
 _HEADS: dict[str, str] = {}
-_code_runs_cache: dict[tuple[tuple[str, int, int], ...], tuple[tuple[str, int, int], ...]] = {}
 
 
-def _code_runs(runs: tuple[tuple[str, int, int], ...]) -> tuple[tuple[str, int, int], ...]:
-    """The runs of a class plan with each letter two characters wide (for the letters' codes)."""
-    found = _code_runs_cache.get(runs)
-    if found is None:
-        found = tuple((k, 2 * a, 2 * b) if k == "A" else (k, a, b) for k, a, b in runs)
-        if len(_code_runs_cache) < 4096:
-            _code_runs_cache[runs] = found
-    return found
+def _numeric_formatter(plan: ClassPlan) -> Formatter:
+    offset = plan.digits
+    return slot_formatter(
+        (None, start, end)
+        if kind == "9"
+        else (None, offset + 2 * start, offset + 2 * end)
+        if kind == "A"
+        else (kind, 0, 0)
+        for kind, start, end in plan.runs
+    )
 
 
 IBAN = register_kind(Kind("iban", _normalise_iban, _generate_iban, lambda o, c: fill(o, c, keep_case=True)))
@@ -86,15 +100,14 @@ IBAN = register_kind(Kind("iban", _normalise_iban, _generate_iban, lambda o, c: 
 _DOUBLED = (0, 2, 4, 6, 8, 1, 3, 5, 7, 9)
 
 
-_DOUBLE_DIGITS = str.maketrans("0123456789", "".join(str(d) for d in _DOUBLED))
+_DOUBLE_BYTES = bytes.maketrans(b"0123456789", "".join(str(d) for d in _DOUBLED).encode())
 
 
 def _luhn_sum(digits: str, double_last: bool) -> int:
     # Digit sums without a Python loop: double every other digit by translation, then sum the bytes.
-    backwards = digits[::-1]
+    backwards = digits.encode("ascii")[::-1]
     doubled, kept = (backwards[0::2], backwards[1::2]) if double_last else (backwards[1::2], backwards[0::2])
-    text = doubled.translate(_DOUBLE_DIGITS) + kept
-    return sum(text.encode("ascii")) - 48 * len(text)
+    return sum(doubled.translate(_DOUBLE_BYTES)) + sum(kept) - 48 * len(backwards)
 
 
 def luhn_valid(digits: str) -> bool:
@@ -118,12 +131,12 @@ def card_brand_prefix(digits: str) -> int:
     return 1
 
 
-_CARD_SEPARATORS = str.maketrans("", "", " -")
-
-
 def _normalise_card(text: str) -> str | None:
-    digits = text.strip().translate(_CARD_SEPARATORS)
-    return digits if 12 <= len(digits) <= 19 and digits.isdigit() and digits.isascii() else None
+    stripped = text.strip()
+    if not stripped.isascii():  # only ASCII separators are dropped, so the digits would not be ASCII
+        return None
+    digits = stripped.encode().translate(None, b" -")
+    return digits.decode() if 12 <= len(digits) <= 19 and digits.isdigit() else None
 
 
 def _generate_card(digest: bytes, attempt: int, norm: str) -> str:

@@ -6,7 +6,7 @@ import re
 
 from ..pools import pools
 from .kinds import Kind, register_kind
-from .shapes import as_int, digit_text, fill, stream, words
+from .shapes import as_int, count_digits, digit_text, fill, stream, words
 
 EXAMPLE_DOMAINS = ("example.com", "example.org", "example.net")
 """Where fake e-mail addresses live (RFC 2606: reserved, never delivered)."""
@@ -67,14 +67,14 @@ def country_code_length(digits: str) -> int:
     return 2 if digits[:2] in _TWO_DIGIT_CODES else 3
 
 
-_PHONE_SEPARATORS = str.maketrans("", "", " \t().+/-")
-
-
 def _normalise_phone(text: str) -> str | None:
     stripped = text.strip()
-    digits = stripped.translate(_PHONE_SEPARATORS)
-    if not digits.isdigit() or not digits.isascii():
+    if not stripped.isascii():  # only ASCII separators are dropped, so the digits would not be ASCII
         return None
+    packed = stripped.encode().translate(None, b" \t().+/-")
+    if not packed.isdigit():
+        return None
+    digits = packed.decode()
     # "+44…" and "0044…" are the same number: both normalise to the 00 form. So does a long
     # number written without any prefix (447700900123): national numbers have at most 10 digits
     # unless they start with the trunk 0.
@@ -103,7 +103,7 @@ def _generate_phone(digest: bytes, attempt: int, norm: str) -> str:
 
 
 def _render_phone(original: str, canonical: str) -> str:
-    count = sum(c.isdigit() for c in original)
+    count = count_digits(original)
     if count == len(canonical) and not original.strip().startswith("+"):
         return fill(original, canonical)
     if canonical.startswith("00"):

@@ -6,7 +6,7 @@ import datetime as _dt
 import re
 
 from .kinds import Kind, register_kind
-from .shapes import as_int, mimic_case, stream, words
+from .shapes import mimic_case, stream, words
 
 MONTH_NAMES = words("january february march april may june july august september october november december")
 _MONTHS = MONTH_NAMES
@@ -57,18 +57,21 @@ def _normalise_dob(text: str) -> str | None:
 
 
 def _generate_dob(digest: bytes, attempt: int, norm: str) -> str:
-    base = _dt.date.fromisoformat(norm[:10])
     data = stream(digest, attempt)
     span = 365 + 120 * attempt  # the window widens only when a collision asks for it
-    shift = 1 + as_int(data[:8]) % span
-    delta = _dt.timedelta(days=shift if data[8] & 1 else -shift)
-    try:
-        shifted = base + delta
-    except OverflowError:  # near year 1 or 9999: shift the other way
-        shifted = base - delta
-    if norm.endswith("~") and shifted.day > 12:
+    shift = 1 + int.from_bytes(data[:8], "big") % span
+    if not data[8] & 1:
+        shift = -shift
+    base = _dt.date.fromisoformat(norm[:10]).toordinal()
+    # Day numbers instead of timedelta arithmetic: the same dates, fewer objects.
+    day = base + shift if 0 < base + shift <= _LAST_DAY else base - shift  # near year 1 or 9999: the other way
+    shifted = _dt.date.fromordinal(day)
+    if norm[-1] == "~" and shifted.day > 12:
         shifted = shifted.replace(day=1 + (shifted.day - 1) % 12)
     return shifted.isoformat()
+
+
+_LAST_DAY = _dt.date.max.toordinal()
 
 
 def _pad(template: str, value: int) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 
 from .kinds import Kind, register_kind
 from .shapes import as_int, stream, words
@@ -12,7 +13,7 @@ _TEST_NETS = ("192.0.2.", "198.51.100.", "203.0.113.")
 
 def _normalise_ip(text: str) -> str | None:
     text = text.strip()
-    if _ipv4_int(text) is not None:
+    if _IPV4_RE.fullmatch(text) is not None:
         return text
     try:
         return str(ipaddress.ip_address(text))
@@ -20,6 +21,9 @@ def _normalise_ip(text: str) -> str | None:
         return None
 
 
+_OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+_IPV4_RE = re.compile(rf"{_OCTET}(?:\.{_OCTET}){{3}}")
+"""Dotted IPv4 in its one canonical spelling (ASCII digits, no leading zeros)."""
 _NOT_GLOBAL_V4 = tuple(
     (int(ipaddress.IPv4Network(n).network_address), int(ipaddress.IPv4Network(n).netmask))
     for n in words(
@@ -31,18 +35,10 @@ _NOT_GLOBAL_V4 = tuple(
 
 
 def _ipv4_int(text: str) -> int | None:
-    parts = text.split(".")
-    if len(parts) != 4:
+    if _IPV4_RE.fullmatch(text) is None:
         return None
-    value = 0
-    for part in parts:
-        if not part.isdigit() or len(part) > 3 or (len(part) > 1 and part[0] == "0"):
-            return None
-        octet = int(part)
-        if octet > 255:
-            return None
-        value = value << 8 | octet
-    return value
+    a, b, c, d = text.split(".")
+    return int(a) << 24 | int(b) << 16 | int(c) << 8 | int(d)
 
 
 _NOT_GLOBAL_BY_OCTET: dict[int, tuple[tuple[int, int], ...]] = {
@@ -52,9 +48,12 @@ _NOT_GLOBAL_BY_OCTET: dict[int, tuple[tuple[int, int], ...]] = {
 
 def ip_is_personal(norm: str) -> bool:
     """Public addresses can locate a person; private, loopback and reserved ones cannot."""
-    value = _ipv4_int(norm)
-    if value is not None:  # the common case, without ipaddress's slower parsing
-        return not any(value & mask == network for network, mask in _NOT_GLOBAL_BY_OCTET[value >> 24])
+    if _IPV4_RE.fullmatch(norm) is not None:  # the common case, without ipaddress's slower parsing
+        ranges = _NOT_GLOBAL_BY_OCTET[int(norm[: norm.index(".")])]
+        if not ranges:  # most first octets have no reserved range at all
+            return True
+        value = _ipv4_int(norm) or 0
+        return not any(value & mask == network for network, mask in ranges)
     try:
         return ipaddress.ip_address(norm).is_global
     except ValueError:

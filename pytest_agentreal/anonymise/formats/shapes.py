@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from collections.abc import Callable, Iterable
+from operator import itemgetter
 
 
 def words(text: str) -> tuple[str, ...]:
@@ -26,7 +28,11 @@ def as_int(data: bytes) -> int:
 
 def digit_text(data: bytes, count: int) -> str:
     """``count`` decimal digits from ``data`` (at most ~2.4 per byte): the last ones of its number."""
-    return str(int.from_bytes(data, "big")).zfill(count)[-count:] if count else ""
+    # The number modulo 10**count, zero-padded: the last digits without writing out all of them.
+    return str(int.from_bytes(data, "big") % _POWERS[count]).zfill(count) if count else ""
+
+
+_POWERS = [10**n for n in range(200)]
 
 
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -46,21 +52,74 @@ def letter_text(number: int, count: int) -> str:
     return "".join(out)
 
 
+Formatter = Callable[[str], str]
+
+
+def slot_formatter(parts: Iterable[tuple[str | None, int, int]]) -> Formatter:
+    """A function that fills a layout from one string: each part is literal text ``(text, 0, 0)``
+    or the slice ``(None, start, end)`` of its argument. Made once per layout, it costs one
+    C-level ``itemgetter`` and one ``str.format`` per use instead of a loop over the parts."""
+    template: list[str] = []
+    slices: list[slice] = []
+    for text, start, end in parts:
+        if text is None:
+            template.append("{}")
+            slices.append(slice(start, end))
+        else:
+            template.append(text.replace("{", "{{").replace("}", "}}"))
+    fmt = "".join(template).format
+    if not slices:
+        constant = fmt()
+        return lambda chars: constant
+    if len(slices) == 1:
+        only = slices[0]
+        if template == ["{}"]:
+            return lambda chars: chars[only]
+        return lambda chars: fmt(chars[only])
+    get = itemgetter(*slices)
+    return lambda chars: fmt(*get(chars))
+
+
 _CLASS_SHAPE = str.maketrans({**{d: "9" for d in "0123456789"}, **{c: "A" for c in LETTERS + LETTERS.lower()}})
-ClassPlan = tuple[int, int, tuple[tuple[str, int, int], ...]]
-_class_plans: dict[str, ClassPlan] = {}
+_ASCII_CLASS_SHAPE = bytes(range(256)).translate(
+    bytes.maketrans(b"0123456789" + LETTERS.encode() + LETTERS.lower().encode(), b"9" * 10 + b"A" * 52)
+)
+Run = tuple[str, int, int]
+
+
+class ClassPlan:
+    """A template's shape (``GB82WEST`` → AA99AAAA): how many digits and letters, and where they go.
+
+    Each run is ``("9", start, end)`` (a slice of the digits), ``("A", start, end)`` (of the
+    letters), or ``(text, 0, 0)`` for characters kept as they are. ``fill(digits + letters)`` is
+    the string; ``derived`` holds other formatters of the same shape (made by the kinds that need them).
+    """
+
+    __slots__ = ("derived", "digits", "fill", "letters", "runs")
+
+    def __init__(self, digits: int, letters: int, runs: tuple[Run, ...]) -> None:
+        self.digits, self.letters, self.runs = digits, letters, runs
+        self.fill = slot_formatter(
+            (None, start + (digits if kind == "A" else 0), end + (digits if kind == "A" else 0))
+            if kind in ("9", "A")
+            else (kind, 0, 0)
+            for kind, start, end in runs
+        )
+        self.derived: dict[str, Formatter] = {}
+
+
+_class_plans: dict[str | bytes, ClassPlan] = {}
 
 
 def class_plan(template: str) -> ClassPlan:
-    """``(digits, letters, runs)`` of a template's shape (``GB82WEST`` → AA99AAAA), cached per shape.
-
-    Each run is ``("9", start, end)`` (a slice of the digits), ``("A", start, end)`` (of the
-    letters), or ``(text, 0, 0)`` for characters kept as they are.
-    """
-    shape = template.translate(_CLASS_SHAPE)
-    found = _class_plans.get(shape)
+    """The :class:`ClassPlan` of ``template``'s shape (cached per shape)."""
+    key: str | bytes = (
+        template.encode().translate(_ASCII_CLASS_SHAPE) if template.isascii() else template.translate(_CLASS_SHAPE)
+    )
+    found = _class_plans.get(key)
     if found is None:
-        runs: list[tuple[str, int, int]] = []
+        shape = key.decode() if isinstance(key, bytes) else key
+        runs: list[Run] = []
         used = {"9": 0, "A": 0}
         for match in re.finditer(r"9+|A+|[^9A]+", shape):
             kind, length = match[0][0], len(match[0])
@@ -69,36 +128,28 @@ def class_plan(template: str) -> ClassPlan:
                 used[kind] += length
             else:
                 runs.append((match[0], 0, 0))
-        found = (used["9"], used["A"], tuple(runs))
+        found = ClassPlan(used["9"], used["A"], tuple(runs))
         if len(_class_plans) < 4096:
-            _class_plans[shape] = found
+            _class_plans[key] = found
     return found
 
 
-def class_parts(template: str, data: bytes) -> tuple[str, str, ClassPlan]:
-    """The digits and letters that :func:`classes` fills ``template``'s shape with, and the plan."""
-    plan = class_plan(template)
-    digit_count, letter_count, _runs = plan
-    digits = digit_text(data[:24], digit_count) if digit_count <= 50 else _long_digits(data, digit_count)
-    if not letter_count:
-        return digits, "", plan
-    number = int.from_bytes(data[24:] if letter_count <= 12 else hashlib.sha512(data).digest(), "big")
-    return digits, letter_text(number, letter_count), plan
-
-
-def assemble(runs: tuple[tuple[str, int, int], ...], digits: str, letters: str) -> str:
-    """A :func:`class_plan`'s runs filled with ``digits`` and ``letters``."""
-    if len(runs) == 1 and runs[0][0] == "9":
-        return digits
-    return "".join(
-        [digits[start:end] if kind == "9" else letters[start:end] if kind == "A" else kind for kind, start, end in runs]
-    )
+def class_values(plan: ClassPlan, data: bytes) -> tuple[str, str]:
+    """The digits and letters that :func:`classes` fills a plan with, drawn from ``data``."""
+    count = plan.digits
+    digits = digit_text(data[:24], count) if count <= 50 else _long_digits(data, count)
+    count = plan.letters
+    if not count:
+        return digits, ""
+    number = int.from_bytes(data[24:] if count <= 12 else hashlib.sha512(data).digest(), "big")
+    return digits, letter_text(number, count)
 
 
 def classes(template: str, data: bytes) -> str:
     """A string shaped like ``template``: each digit becomes a digit, each letter an upper-case letter."""
-    digits, letters, plan = class_parts(template, data)
-    return assemble(plan[2], digits, letters)
+    plan = class_plan(template)
+    digits, letters = class_values(plan, data)
+    return plan.fill(digits + letters)
 
 
 def _long_digits(data: bytes, count: int) -> str:
@@ -109,13 +160,10 @@ def _long_digits(data: bytes, count: int) -> str:
     return "".join(chunks)[:count]
 
 
-_NO_DIGITS = str.maketrans("", "", "0123456789")
-
-
 def count_digits(text: str) -> int:
     """How many characters of ``text`` are digits (``str.isdigit``)."""
-    if text.isascii():  # the common case, without a Python-level loop
-        return len(text) - len(text.translate(_NO_DIGITS))
+    if text.isascii():  # the common case: bytes.translate is several times faster than str's
+        return len(text) - len(text.encode().translate(None, b"0123456789"))
     return sum(c.isdigit() for c in text)
 
 
@@ -128,20 +176,27 @@ def mimic_case(original: str, replacement: str) -> str:
     return replacement
 
 
-_layouts: dict[str, tuple[tuple[bool, int, str], ...]] = {}
+_layouts: dict[str | bytes, Formatter] = {}
 
 
-def _layout(original: str) -> tuple[tuple[bool, int, str], ...]:
-    """Runs of ``original``: ``(is_alnum, length, separator text)``, cached per shape."""
-    shape = original.translate(_SHAPE)
-    found = _layouts.get(shape)
+def _layout(original: str) -> Formatter:
+    """Fills ``original``'s layout (its separators kept) with alphanumerics, cached per shape."""
+    ascii_ = original.isascii()
+    key: str | bytes = original.encode().translate(_ASCII_SHAPE) if ascii_ else original.translate(_SHAPE)
+    found = _layouts.get(key)
     if found is None:
-        found = tuple(
-            (m[0][0] == "a", len(m[0]), "" if m[0][0] == "a" else original[m.start() : m.end()])
-            for m in _SHAPE_RUN_RE.finditer(shape)
-        )
+        shape = key.decode() if isinstance(key, bytes) else key
+        parts: list[tuple[str | None, int, int]] = []
+        index = 0
+        for match in _SHAPE_RUN_RE.finditer(shape):
+            if match[0][0] == "a":
+                parts.append((None, index, index + len(match[0])))
+                index += len(match[0])
+            else:
+                parts.append((original[match.start() : match.end()], 0, 0))
+        found = slot_formatter(parts)
         if len(_layouts) < 4096:
-            _layouts[shape] = found
+            _layouts[key] = found
     return found
 
 
@@ -155,6 +210,7 @@ class _Shape(dict[int, str]):
 
 
 _SHAPE = _Shape()
+_ASCII_SHAPE = bytes(ord("a") if chr(i).isalnum() else i for i in range(256))[:128] + bytes(range(128, 256))
 _SHAPE_RUN_RE = re.compile(r"a+|[^a]+")
 
 
@@ -163,15 +219,7 @@ def fill(original: str, chars: str, keep_case: bool = False) -> str:
     if original.isalnum():
         new = chars[: len(original)] + original[len(chars) :] if len(chars) < len(original) else chars[: len(original)]
     else:
-        out: list[str] = []
-        index = 0
-        for is_alnum, length, separator in _layout(original):
-            if is_alnum:
-                out.append(chars[index : index + length])
-                index += length
-            else:
-                out.append(separator)
-        new = "".join(out)
+        new = _layout(original)(chars)
     if keep_case and not original.isupper() and any(c.islower() for c in original):
         new = "".join(n.lower() if o.islower() else n for o, n in zip(original, new, strict=False))
     return new
@@ -179,6 +227,8 @@ def fill(original: str, chars: str, keep_case: bool = False) -> str:
 
 def casefold(text: str) -> str:
     """Case- and width-insensitive form of a word (NFKC + casefold)."""
+    if text.isascii():  # NFKC leaves ASCII alone, and its casefold is its lower case
+        return text.lower()
     return unicodedata.normalize("NFKC", text).casefold()
 
 
