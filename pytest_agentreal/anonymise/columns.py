@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from .classify import KEEP, TEXT, Column, classify, classify_strings
 from .composites import COMPOSITES
 from .formats import KINDS, REDACTED
+from .pause import gc_paused
 
 if TYPE_CHECKING:
     from .engine import Anonymiser, Leaf, Path, Plan
@@ -51,6 +52,11 @@ class Batch:
 
 def collect_many(anonymiser: Anonymiser, records: Sequence[Any]) -> Batch:
     """Pass 1 over ``records`` (see :meth:`~.engine.Anonymiser.collect_many`)."""
+    with gc_paused():
+        return _collect_many(anonymiser, records)
+
+
+def _collect_many(anonymiser: Anonymiser, records: Sequence[Any]) -> Batch:
     shapes: dict[tuple[Any, ...], list[int]] = {}
     plans: dict[int, Plan] = {}
     for index, record in enumerate(records):
@@ -150,6 +156,11 @@ def _collect_group(anonymiser: Anonymiser, records: Sequence[Any], group: Group)
 
 def apply_many(anonymiser: Anonymiser, records: Sequence[Any], report: Report | None, batch: Batch) -> list[Any]:
     """Pass 2 over ``records`` (see :meth:`~.engine.Anonymiser.apply_many`)."""
+    with gc_paused():
+        return _apply_many(anonymiser, records, report, batch)
+
+
+def _apply_many(anonymiser: Anonymiser, records: Sequence[Any], report: Report | None, batch: Batch) -> list[Any]:
     out: list[Any] = [None] * batch.size
     for index, plan_ in batch.plans.items():
         out[index] = anonymiser.apply(records[index], report, plan_)

@@ -27,6 +27,7 @@ from pathlib import Path
 from ..errors import ConfigError
 from .formats import KINDS, national_alias
 from .keys import key_id
+from .pause import gc_paused
 
 MAPPING_FORMAT = "agentreal-mapping"
 _DIGEST_BYTES = 16  # 128 bits of the HMAC: unique for any corpus, and half the file size
@@ -176,14 +177,14 @@ class PseudonymTable:
 
     def resolve(self) -> None:
         """Assign every registered value a pseudonym, independently of registration order."""
-        for kind, pending in self._pending.items():
-            self._resolve_kind(kind, pending)
+        with gc_paused():
+            for kind, pending in self._pending.items():
+                self._resolve_kind(kind, pending)
         self._pending.clear()
 
     def _resolve_kind(self, kind: str, pending: dict[str, bytes]) -> None:
-        spec = KINDS[kind]
         stored = self.mapping.entries.setdefault(kind, {})
-        used = self._used.setdefault(kind, set())
+        self._used.setdefault(kind, set())
         assigned = self._assigned.setdefault(kind, {})
         labels = [d[:_DIGEST_BYTES].hex() for d in pending.values()]
         fresh: list[tuple[bytes, str, str]]
@@ -196,47 +197,66 @@ class PseudonymTable:
                 else:
                     fresh.append((digest, norm, label))
         else:
-            fresh = [(digest, norm, label) for (norm, digest), label in zip(pending.items(), labels, strict=True)]
+            fresh = list(zip(pending.values(), pending.keys(), labels, strict=True))
+        if not fresh:
+            return
         fresh.sort()  # digest order: the same set of values resolves the same way in any input order
+        digests, norms, fresh_labels = zip(*fresh, strict=True)
+        pseudonyms = self._draw(kind, pending, digests, norms)
+        # Every real value of this kind is a key of pending: assigned only needs them afterwards.
+        stored.update(zip(fresh_labels, pseudonyms, strict=True))
+        assigned.update(zip(norms, pseudonyms, strict=True))
+
+    def _draw(self, kind: str, pending: dict[str, bytes], digests: Sequence[bytes], norms: Sequence[str]) -> list[str]:
+        """The pseudonym of each value, in the given (digest) order: the first free candidate."""
+        spec = KINDS[kind]
+        used = self._used[kind]
+        assigned = self._assigned[kind]
         generate, compare, pool_of, widen_at = spec.generate, spec.compare, spec.pool, spec.widen_at
         # Every real value of this kind seen in this run is a key of pending or assigned.
         avoid = spec.avoid_originals
-
-        def taken(key: str) -> bool:
-            return key in used or (avoid and (key in pending or key in assigned))
 
         def free(digest: bytes, norm: str, first: int) -> tuple[int, str, str]:
             for attempt in range(first, _MAX_ATTEMPTS):
                 candidate = generate(digest, attempt, norm)
                 # compare() of a canonical pseudonym is its normal form: comparable to originals.
                 key = candidate if compare is str else compare(candidate)
-                if not taken(key):
+                if key not in used and not (avoid and (key in pending or key in assigned)):
                     return attempt, candidate, key
             raise RuntimeError(f"no free pseudonym of kind {kind!r}")  # pragma: no cover - pools plus compounds
 
         if pool_of is None:
             # No pool to watch: every first candidate can be drawn at once (they depend on the
             # digest alone); the checks below still run in digest order, as the later ones do.
-            firsts = list(map(generate, [f[0] for f in fresh], repeat(0), [f[1] for f in fresh]))
-            keys = firsts if compare is str else list(map(compare, firsts))
-            for (digest, norm, label), candidate, key in zip(fresh, firsts, keys, strict=True):
-                if key in used or (avoid and (key in pending or key in assigned)):
-                    _, candidate, key = free(digest, norm, 1)
-                used.add(key)
-                stored[label] = candidate
-                assigned[norm] = candidate
-            return
+            pseudonyms = list(map(generate, digests, repeat(0), norms))
+            keys = pseudonyms if compare is str else list(map(compare, pseudonyms))
+            distinct = set(keys)
+            blocked = (distinct.intersection(pending) | distinct.intersection(assigned)) if avoid else set()
+            if len(distinct) == len(keys) and not blocked and used.isdisjoint(distinct):
+                used.update(distinct)  # no collision at all: nothing to check one by one
+                return pseudonyms
+            add = used.add
+            for position, key in enumerate(keys):
+                if key in used or key in blocked:
+                    _, pseudonyms[position], key = free(digests[position], norms[position], 1)
+                add(key)
+            return pseudonyms
         pool_use = self._pool_use.setdefault(kind, {})
-        for digest, norm, label in fresh:
+        pseudonyms = []
+        append, add = pseudonyms.append, used.add
+        for digest, norm, (pool, size) in zip(digests, norms, map(pool_of, norms), strict=True):
             # Once a pool is nearly used up, drawing from it again is wasted work.
-            pool, size = pool_of(norm)
             drawn = pool_use.get(pool, 0)
-            attempt, candidate, key = free(digest, norm, widen_at if drawn * 4 >= size * 3 else 0)
+            attempt = widen_at if drawn * 4 >= size * 3 else 0
+            candidate = generate(digest, attempt, norm)
+            key = candidate if compare is str else compare(candidate)
+            if key in used or (avoid and (key in pending or key in assigned)):
+                attempt, candidate, key = free(digest, norm, attempt + 1)
             if attempt < widen_at:
                 pool_use[pool] = drawn + 1
-            used.add(key)
-            stored[label] = candidate
-            assigned[norm] = candidate
+            add(key)
+            append(candidate)
+        return pseudonyms
 
     def lookup(self, kind: str, norm: str) -> str:
         """The canonical pseudonym of a normalised value (registered and resolved on demand)."""
