@@ -50,13 +50,17 @@ class Batch:
     plans: dict[int, Plan]
 
 
-def collect_many(anonymiser: Anonymiser, records: Sequence[Any]) -> Batch:
-    """Pass 1 over ``records`` (see :meth:`~.engine.Anonymiser.collect_many`)."""
+def collect_many(anonymiser: Anonymiser, records: Sequence[Any], *, register: bool = True) -> Batch:
+    """Pass 1 over ``records`` (see :meth:`~.engine.Anonymiser.collect_many`).
+
+    ``register=False``: only analyse them (pass 2 of a stream, whose values pass 1 registered).
+    """
     with gc_paused():
-        return _collect_many(anonymiser, records)
+        return _collect_many(anonymiser, records, register)
 
 
-def _collect_many(anonymiser: Anonymiser, records: Sequence[Any]) -> Batch:
+def _collect_many(anonymiser: Anonymiser, records: Sequence[Any], register: bool) -> Batch:
+    analyse = anonymiser.collect if register else anonymiser.analyse
     shapes: dict[tuple[Any, ...], list[int]] = {}
     plans: dict[int, Plan] = {}
     for index, record in enumerate(records):
@@ -68,18 +72,18 @@ def _collect_many(anonymiser: Anonymiser, records: Sequence[Any]) -> Batch:
             else:
                 rows.append(index)
         else:
-            plans[index] = anonymiser.collect(record)
+            plans[index] = analyse(record)
     groups: list[Group] = []
     for keys, rows in shapes.items():
         if all(k.__class__ is str for k in keys) and not any(anonymiser.key_is_personal(k) for k in keys):
             flat = _split_nested(records, rows)
             for index in sorted(set(rows) - set(flat)):
-                plans[index] = anonymiser.collect(records[index])
+                plans[index] = analyse(records[index])
             if flat:
-                groups.append(_collect_group(anonymiser, records, Group(keys, flat)))
+                groups.append(_collect_group(anonymiser, records, Group(keys, flat), register))
         else:
             for index in rows:
-                plans[index] = anonymiser.collect(records[index])
+                plans[index] = analyse(records[index])
     return Batch(len(records), groups, plans)
 
 
@@ -120,7 +124,7 @@ def _classified(anonymiser: Anonymiser, key: str, values: tuple[Any, ...]) -> Co
     return Column(values, None, [], others) if others else None
 
 
-def _collect_group(anonymiser: Anonymiser, records: Sequence[Any], group: Group) -> Group:
+def _collect_group(anonymiser: Anonymiser, records: Sequence[Any], group: Group, register: bool) -> Group:
     table = anonymiser.table
     columns = _columns(records, group)
     norms: dict[str, list[str]] = {}
@@ -140,8 +144,9 @@ def _collect_group(anonymiser: Anonymiser, records: Sequence[Any], group: Group)
                 text_rows.add(position)
             elif kind != "secret":
                 norms.setdefault(kind, []).append(norm)
-    for kind, kind_norms in norms.items():
-        table.register_many(kind, kind_norms)
+    if register:
+        for kind, kind_norms in norms.items():
+            table.register_many(kind, kind_norms)
     paths: list[Path] = [(key,) for key in group.keys]
     for position in sorted(text_rows):
         leaves = [
@@ -150,7 +155,8 @@ def _collect_group(anonymiser: Anonymiser, records: Sequence[Any], group: Group)
             if column is not None and (entry := column.entry(position)) is not None
         ]
         group.texts[position] = leaves
-        anonymiser.collect_text(leaves, [])
+        if register:
+            anonymiser.collect_text(leaves, [])
     return group
 
 

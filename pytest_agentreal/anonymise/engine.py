@@ -71,6 +71,10 @@ class Anonymiser:
             kinds = self._kinds[path] = field_kinds(general)
         return kinds
 
+    def analyse(self, record: Any) -> Plan:
+        """What :meth:`collect` finds in ``record``, without registering anything."""
+        return self._leaves(record)
+
     def _leaves(self, record: Any) -> Plan:
         """Every leaf worth a look, and the dict keys that themselves look personal."""
         leaves: list[Leaf] = []
@@ -305,8 +309,16 @@ class Anonymiser:
         """
         return columns.collect_many(self, records)
 
-    def apply_many(self, records: Sequence[Any], report: Report | None, batch: columns.Batch) -> list[Any]:
-        """Pass 2 over the ``records`` given to :meth:`collect_many`: what :meth:`apply` of each would return."""
+    def apply_many(
+        self, records: Sequence[Any], report: Report | None = None, batch: columns.Batch | None = None
+    ) -> list[Any]:
+        """Pass 2 over many records: what :meth:`apply` of each would return.
+
+        ``batch`` is what :meth:`collect_many` returned for these very records; without it they are
+        analysed again (streaming: pass 1 and pass 2 read the input in chunks, nothing is kept).
+        """
+        if batch is None:
+            batch = columns.collect_many(self, records, register=False)
         return columns.apply_many(self, records, report, batch)
 
     # ------------------------------------------------------------------ in memory

@@ -51,6 +51,18 @@ def open_source(path: str | Path) -> Source:
     return Source(path, fmt)
 
 
+def chunks(records: Iterable[Any], size: int = 4096) -> Iterator[list[Any]]:
+    """``records`` in lists of ``size`` (the last one shorter): batches for the column-wise passes."""
+    chunk: list[Any] = []
+    for record in records:
+        chunk.append(record)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
 def read_records(source: Source) -> Iterator[dict[str, Any]]:
     """The records of ``source``, one by one (JSON files are read whole)."""
     reader = _READERS[source.format]
@@ -130,7 +142,13 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"cannot write a {type(value).__name__} as JSON")
 
 
+_ENCODER = json.JSONEncoder(ensure_ascii=False, default=_json_default)
+"""One encoder for every line: ``json.dumps`` with options builds a new one per call."""
+
+
 def _dumps(record: Any, indent: int | None = None) -> str:
+    if indent is None:
+        return _ENCODER.encode(record)
     return json.dumps(record, ensure_ascii=False, default=_json_default, indent=indent)
 
 

@@ -110,18 +110,25 @@ class MappingFile:
         if self.path is None:
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        payload = {"format": MAPPING_FORMAT, "version": 1, "key_id": self.key_id,
-                   "kinds": {k: dict(sorted(v.items())) for k, v in sorted(self.entries.items())}}  # fmt: skip
         handle, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".mapping-", suffix=".tmp")
         try:
             with os.fdopen(handle, "w", encoding="utf-8") as stream:
-                json.dump(payload, stream, indent=1, ensure_ascii=False)
-                stream.write("\n")
+                stream.write(self._json())
             os.chmod(tmp, 0o600)
             os.replace(tmp, self.path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
+
+    def _json(self) -> str:
+        """The file's text: one entry per line, sorted (json.dump with indent is pure Python and
+        takes seconds on a large corpus; separators with a newline keep the C encoder)."""
+        head = json.dumps({"format": MAPPING_FORMAT, "version": 1, "key_id": self.key_id})[:-1]
+        kinds = []
+        for kind, entries in sorted(self.entries.items()):
+            body = json.dumps(dict(sorted(entries.items())), ensure_ascii=False, separators=(",\n   ", ": "))
+            kinds.append(f"  {json.dumps(kind)}: " + (f"{{\n   {body[1:-1]}\n  }}" if entries else "{}"))
+        return head + ',\n "kinds": {\n' + ",\n".join(kinds) + "\n }\n}\n"
 
 
 class PseudonymTable:
@@ -308,14 +315,10 @@ class PseudonymTable:
         """Normalised forms of every pseudonym written (national spellings of phones included)."""
         out: dict[str, set[str]] = {}
         for kind, values in self.emitted.items():
-            spec = KINDS[kind]
-            norms = out.setdefault(kind, set())
-            for value in values:
-                norm = spec.normalise(value)
-                if norm is not None:
-                    norms.add(norm)
-                    if kind == "phone" and (national := national_alias(norm)) is not None:
-                        norms.add(national)
+            norms = {n for n in map(KINDS[kind].normalise, values) if n is not None}
+            if kind == "phone":
+                norms.update([a for a in map(national_alias, norms) if a is not None])
+            out[kind] = norms
         return out
 
     def pseudonym(self, kind: str, value: str) -> str | None:
