@@ -62,7 +62,12 @@ def _generate_dob(digest: bytes, attempt: int, norm: str) -> str:
     shift = 1 + int.from_bytes(data[:8], "big") % span
     if not data[8] & 1:
         shift = -shift
-    base = _dt.date.fromisoformat(norm[:10]).toordinal()
+    # Collisions ask for attempt after attempt of one value: its day number is parsed once.
+    global _last
+    last = _last  # one read: another thread may replace it meanwhile
+    if last[0] != norm:
+        last = _last = (norm, _dt.date.fromisoformat(norm[:10]).toordinal())
+    base = last[1]
     # Day numbers instead of timedelta arithmetic: the same dates, fewer objects.
     day = base + shift if 0 < base + shift <= _LAST_DAY else base - shift  # near year 1 or 9999: the other way
     shifted = _dt.date.fromordinal(day)
@@ -72,6 +77,7 @@ def _generate_dob(digest: bytes, attempt: int, norm: str) -> str:
 
 
 _LAST_DAY = _dt.date.max.toordinal()
+_last: tuple[str, int] = ("", 0)
 
 
 def _pad(template: str, value: int) -> str:

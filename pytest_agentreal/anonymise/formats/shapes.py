@@ -18,7 +18,12 @@ def stream(digest: bytes, attempt: int) -> bytes:
     """32 pseudo-random bytes for the ``attempt``-th candidate of one keyed digest."""
     if attempt == 0:
         return digest
-    return hashlib.sha256(digest + attempt.to_bytes(4, "big")).digest()
+    suffix = _ATTEMPTS[attempt] if attempt < 64 else attempt.to_bytes(4, "big")
+    return _sha256(digest + suffix).digest()
+
+
+_ATTEMPTS = [n.to_bytes(4, "big") for n in range(64)]
+_sha256 = hashlib.sha256
 
 
 def as_int(data: bytes) -> int:
