@@ -193,22 +193,24 @@ class PseudonymTable:
         stored = self.mapping.entries.setdefault(kind, {})
         self._used.setdefault(kind, set())
         assigned = self._assigned.setdefault(kind, {})
-        labels = [d[:_DIGEST_BYTES].hex() for d in pending.values()]
-        fresh: list[tuple[bytes, str, str]]
-        if stored:
+        all_digests, all_norms = list(pending.values()), list(pending)
+        fresh: Sequence[int] = range(len(all_digests))
+        if stored:  # values pinned by the mapping keep their pseudonym
             fresh = []
-            for (norm, digest), label in zip(pending.items(), labels, strict=True):
-                known = stored.get(label)
+            for position, digest in enumerate(all_digests):
+                known = stored.get(digest[:_DIGEST_BYTES].hex())
                 if known is not None:
-                    assigned[norm] = known
+                    assigned[all_norms[position]] = known
                 else:
-                    fresh.append((digest, norm, label))
-        else:
-            fresh = list(zip(pending.values(), pending.keys(), labels, strict=True))
-        if not fresh:
-            return
-        fresh.sort()  # digest order: the same set of values resolves the same way in any input order
-        digests, norms, fresh_labels = zip(*fresh, strict=True)
+                    fresh.append(position)
+            if not fresh:
+                return
+        # Digest order: the same set of values resolves the same way in any input order. (Sorting
+        # positions by digest is faster than sorting tuples.)
+        order = sorted(fresh, key=all_digests.__getitem__)
+        digests = [all_digests[i] for i in order]
+        norms = [all_norms[i] for i in order]
+        fresh_labels = [d[:_DIGEST_BYTES].hex() for d in digests]
         pseudonyms = self._draw(kind, pending, digests, norms)
         # Every real value of this kind is a key of pending: assigned only needs them afterwards.
         stored.update(zip(fresh_labels, pseudonyms, strict=True))
