@@ -29,8 +29,8 @@ from __future__ import annotations
 import copy
 import json
 import os
+import random
 import re
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -342,9 +342,12 @@ class LLMSupportAgent:
         run.fail(f"no final answer after {self.max_turns} turns")
 
     def _request(self, messages: list[dict[str, Any]], ticket_id: str) -> dict[str, Any]:
-        # trace_id differs on every run: corpus.yaml's match_ignore drops it when matching requests.
+        # A fresh trace id per request, from `random`: the harness seeds it per case, so re-recording
+        # writes the same ids, but repeated runs (--agent-repeat) and production get new ones;
+        # corpus.yaml's match_ignore keeps it out of request matching.
+        trace_id = f"{random.getrandbits(128):032x}"
         return {"model": self.model, "messages": messages, "tools": TOOLS, "tool_choice": "auto",
-                "temperature": 0, "metadata": {"ticket_id": ticket_id, "trace_id": uuid.uuid4().hex}}
+                "temperature": 0, "metadata": {"ticket_id": ticket_id, "trace_id": trace_id}}
 
     def _complete(self, client: openai.OpenAI, messages: list[dict[str, Any]],
                   ticket_id: str) -> tuple[str | None, list[_ToolCall]]:
