@@ -9,6 +9,7 @@ with the same key replay in their recorded order, each once, as in vcrpy.
 from __future__ import annotations
 
 import difflib
+import functools
 import json
 from collections import deque
 from collections.abc import Sequence
@@ -35,6 +36,7 @@ class RequestKey:
         return f"{self.method} {self.url}"
 
 
+@functools.lru_cache(maxsize=8192)  # pure; every case of a sample requests the same URLs
 def normalise_url(url: str) -> str:
     """Scheme and host lowercased, the default port dropped, query parameters sorted."""
     parts = urlsplit(url)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from pathlib import Path
 
@@ -39,4 +40,5 @@ def split_case_id(case_id: str) -> tuple[str, ...]:
 def cassette_path(directory: Path, case_id: str) -> Path:
     """``<directory>/<corpus>/<sample>/<mutation>.json`` for a case id, every part made safe."""
     parts = [safe_part(p) for p in split_case_id(case_id)]
-    return Path(directory).joinpath(*parts[:-1], parts[-1] + ".json")
+    # One string join and one Path, rather than a Path per part (called once per case).
+    return Path(os.path.join(directory, *parts[:-1], parts[-1] + ".json"))

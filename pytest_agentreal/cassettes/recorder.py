@@ -17,6 +17,9 @@ from .recording import CaseRecording
 from .redact import Redactor
 from .settings import CassetteSettings
 from .store import CassetteCache, CassetteData, load
+from .timeline import header_dict
+
+_MEMO_SIZE = 16_384
 
 
 @dataclass
@@ -37,6 +40,8 @@ class Recorder:
         self.settings = settings
         self.redactor = Redactor(settings.secret_values(), settings.allow_headers)
         self._cache = CassetteCache()
+        self._keys: dict[tuple[str, str, str, str], tuple[str, str, RequestKey]] = {}
+        self._headers: dict[tuple[tuple[str, str], ...], dict[str, list[str]]] = {}
 
     def path_for(self, case_id: str) -> Path:
         """The cassette file of a case."""
@@ -59,6 +64,35 @@ class Recorder:
         """Drop a rewritten cassette from the cache."""
         self._cache.forget(path)
 
+    def request_key(self, method: str, url: str, body: str, content_type: str) -> tuple[str, str, RequestKey]:
+        """The redacted URL and body text of a request, and the key it matches on.
+
+        A pure function of its arguments (the redactor and ``match_ignore`` are fixed), memoised:
+        every case of a sample sends (and its cassette holds) the same requests again.
+        """
+        memo = (method, url, body, content_type)
+        found = self._keys.get(memo)
+        if found is None:
+            text = self.redactor.body(body, content_type)[0] if body else body
+            redacted_url, _ = self.redactor.url(url)
+            key = RequestKey(method.upper(), normalise_url(redacted_url),
+                             normalise_body(text, content_type, self.settings.match_ignore))
+            if len(self._keys) >= _MEMO_SIZE:
+                self._keys.clear()
+            found = self._keys[memo] = (redacted_url, text, key)
+        return found
+
+    def kept_headers(self, headers: list[tuple[str, str]]) -> dict[str, list[str]]:
+        """A request's headers as kept in a cassette (allowlist, values redacted); memoised, copied."""
+        memo = tuple((name, value) for name, value in headers)
+        kept = self._headers.get(memo)
+        if kept is None:
+            kept, _ = self.redactor.headers(header_dict(headers))
+            if len(self._headers) >= _MEMO_SIZE:
+                self._headers.clear()
+            self._headers[memo] = kept
+        return {name: list(values) for name, values in kept.items()}
+
     def _load(self, path: Path) -> LoadedCassette:
         data = load(path, self.settings.hint)
         loaded = LoadedCassette(data)
@@ -66,11 +100,8 @@ class Recorder:
         for interaction in data.interactions:
             request = interaction["request"]
             ctype = next((v[0] for k, v in request["headers"].items() if k.lower() == "content-type" and v), "")
-            body, _ = self.redactor.body(request["body"], ctype) if request["body"] else ("", 0)
-            uri, _ = self.redactor.url(request["uri"])
-            loaded.http_keys.append(
-                RequestKey(request["method"].upper(), normalise_url(uri), normalise_body(body, ctype, ignore))
-            )
+            _, _, key = self.request_key(request["method"], request["uri"], request["body"] or "", ctype)
+            loaded.http_keys.append(key)
         for entry in data.timeline:
             if entry["type"] == "http":
                 loaded.http_meta[entry["interaction"]] = entry

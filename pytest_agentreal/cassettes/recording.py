@@ -22,7 +22,7 @@ from .faults import FAULT_HEADER, FaultOperator, FaultSpec, NotApplicable
 from .match import Matcher, RequestKey, normalise_body, normalise_url
 from .scan import scan_text
 from .sse import is_event_stream
-from .timeline import Entry, as_text, build_cassette, header_dict, replay_answer, response_dict, to_interaction
+from .timeline import Entry, as_text, build_cassette, replay_answer, response_dict, to_interaction
 from .tools import ToolCalls, ToolPlan
 from .wire import HOP_HEADERS, Answer, WireRequest, decode_body, first_header
 
@@ -188,19 +188,17 @@ class CaseRecording(ToolCalls):
         return Pending(self, entry, fault)
 
     def _redact_request(self, wire: WireRequest) -> tuple[dict[str, Any], RequestKey, bool]:
-        redactor = self.recorder.redactor
-        headers = header_dict(wire.headers)
-        kept, _ = redactor.headers(headers)
-        url, _ = redactor.url(wire.url)
+        kept = self.recorder.kept_headers(wire.headers)
         body_bytes, _ = decode_body(wire.body, wire.headers)
         ctype = wire.header("content-type")
         text, is_b64 = as_text(body_bytes)
-        if text and not is_b64:
-            text, _ = redactor.body(text, ctype)
+        if is_b64:  # binary bodies are kept as base64, never redacted as text
+            url, _ = self.recorder.redactor.url(wire.url)
+            key = RequestKey(wire.method.upper(), normalise_url(url),
+                             normalise_body(text, ctype, self.settings.match_ignore))
+        else:
+            url, text, key = self.recorder.request_key(wire.method, wire.url, text, ctype)
         request = {"body": text, "headers": kept, "method": wire.method.upper(), "uri": url}
-        key = RequestKey(
-            wire.method.upper(), normalise_url(url), normalise_body(text, ctype, self.settings.match_ignore)
-        )
         return request, key, is_b64
 
     def _fault_for(self, method: str, url: str, body: Any) -> FaultOperator | None:
