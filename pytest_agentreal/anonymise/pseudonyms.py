@@ -251,18 +251,37 @@ class PseudonymTable:
                 add(key)
             return pseudonyms
         pool_use = self._pool_use.setdefault(kind, {})
+        pools_of = list(map(pool_of, norms))
+        count = len(norms)
+        # Once a pool is nearly used up, its values start at the wider candidates, which depend on
+        # the digest alone: those are drawn at once, for every later value of that pool.
+        widened: list[str | None] = [None] * count
+
+        def widen(pool: str, start: int) -> None:
+            positions = [i for i in range(start, count) if pools_of[i][0] == pool]
+            drawn = map(generate, [digests[i] for i in positions], repeat(widen_at), [norms[i] for i in positions])
+            for position, candidate in zip(positions, drawn, strict=True):
+                widened[position] = candidate
+
+        for pool, size in set(pools_of):
+            if pool_use.get(pool, 0) * 4 >= size * 3:
+                widen(pool, 0)
         pseudonyms = []
         append, add = pseudonyms.append, used.add
-        for digest, norm, (pool, size) in zip(digests, norms, map(pool_of, norms), strict=True):
-            # Once a pool is nearly used up, drawing from it again is wasted work.
-            drawn = pool_use.get(pool, 0)
-            attempt = widen_at if drawn * 4 >= size * 3 else 0
-            candidate = generate(digest, attempt, norm)
+        for position, candidate in enumerate(widened):
+            digest, norm = digests[position], norms[position]
+            if candidate is None:
+                attempt, candidate = 0, generate(digest, 0, norm)
+            else:
+                attempt = widen_at
             key = candidate if compare is str else compare(candidate)
             if key in used or (avoid and (key in pending or key in assigned)):
                 attempt, candidate, key = free(digest, norm, attempt + 1)
             if attempt < widen_at:
-                pool_use[pool] = drawn + 1
+                pool, size = pools_of[position]
+                drawn = pool_use[pool] = pool_use.get(pool, 0) + 1
+                if drawn * 4 >= size * 3 and drawn * 4 - 4 < size * 3:
+                    widen(pool, position + 1)
             add(key)
             append(candidate)
         return pseudonyms

@@ -13,7 +13,7 @@ _TEST_NETS = ("192.0.2.", "198.51.100.", "203.0.113.")
 
 def _normalise_ip(text: str) -> str | None:
     text = text.strip()
-    if _IPV4_RE.fullmatch(text) is not None:
+    if _IPV4_RE.fullmatch(text) is not None or (not text.isascii() and _ipv4_int(text) is not None):
         return text
     try:
         return str(ipaddress.ip_address(text))
@@ -35,10 +35,27 @@ _NOT_GLOBAL_V4 = tuple(
 
 
 def _ipv4_int(text: str) -> int | None:
-    if _IPV4_RE.fullmatch(text) is None:
+    if _IPV4_RE.fullmatch(text) is not None:  # the common case, by one regex
+        a, b, c, d = text.split(".")
+        return int(a) << 24 | int(b) << 16 | int(c) << 8 | int(d)
+    if text.isascii():
         return None
-    a, b, c, d = text.split(".")
-    return int(a) << 24 | int(b) << 16 | int(c) << 8 | int(d)
+    # Other digits (١, １) are digits too: an address written with them is still one.
+    parts = text.split(".")
+    if len(parts) != 4:
+        return None
+    value = 0
+    for part in parts:
+        if not part.isdigit() or len(part) > 3 or (len(part) > 1 and part[0] == "0"):
+            return None
+        try:
+            octet = int(part)
+        except ValueError:  # superscripts are isdigit() but not int()
+            return None
+        if octet > 255:
+            return None
+        value = value << 8 | octet
+    return value
 
 
 _NOT_GLOBAL_BY_OCTET: dict[int, tuple[tuple[int, int], ...]] = {
@@ -52,8 +69,9 @@ def ip_is_personal(norm: str) -> bool:
         ranges = _NOT_GLOBAL_BY_OCTET[int(norm[: norm.index(".")])]
         if not ranges:  # most first octets have no reserved range at all
             return True
-        value = _ipv4_int(norm) or 0
-        return not any(value & mask == network for network, mask in ranges)
+    value = _ipv4_int(norm)
+    if value is not None:
+        return not any(value & mask == network for network, mask in _NOT_GLOBAL_BY_OCTET[value >> 24])
     try:
         return ipaddress.ip_address(norm).is_global
     except ValueError:
