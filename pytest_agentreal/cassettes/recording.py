@@ -102,8 +102,9 @@ class CaseRecording(ToolCalls):
             self.recording = True
 
     def __enter__(self) -> CaseRecording:
-        from . import stub_vcrpy
+        from . import sdk_retries, stub_vcrpy
 
+        sdk_retries.patch_loaded_sdks()
         active.activate(self)
         try:
             stub_vcrpy.start()
