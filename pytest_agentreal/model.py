@@ -263,7 +263,9 @@ class CaseFailed(AssertionError):
 def findings_table(findings: Sequence[Finding]) -> list[str]:
     """Findings as aligned rows (oracle, path, expected, got, what is wrong), evidence below each."""
     header = ("oracle", "path", "expected", "got", "finding")
-    rows = [header] + [(f.oracle, f.path or "-", _clip(f.expected), _clip(f.got), _clip(f.message, 100))
+    # The last column is never clipped: a finding's message names what differs and how to fix it
+    # (the closest recorded request, the record command), and must reach the reader whole.
+    rows = [header] + [(f.oracle, f.path or "-", _clip(f.expected), _clip(f.got), " ".join(f.message.split()))
                        for f in findings]
     widths = [max(len(r[i]) for r in rows) for i in range(4)]
     lines = []
@@ -271,7 +273,7 @@ def findings_table(findings: Sequence[Finding]) -> list[str]:
         lines.append("  ".join(row[i].ljust(widths[i]) for i in range(4)) + "  " + row[4])
         finding = findings[index - 1] if index else None
         if finding is not None and finding.evidence:
-            lines.append(" " * (sum(widths) + 8) + "evidence: " + _clip(finding.evidence, 120))
+            lines.append(" " * (sum(widths) + 8) + "evidence: " + _clip(finding.evidence, 400))
     return lines
 
 

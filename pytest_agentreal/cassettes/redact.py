@@ -34,6 +34,9 @@ SECRET_KEYS = frozenset(
 """JSON keys and query parameters that name secrets, compared case-insensitively and exactly
 (``max_tokens`` and ``input_tokens`` are not secrets)."""
 
+# Headers that change on every recording (date, request ids, timings) are not kept either: a
+# re-recording of the same traffic must give the same file, so cassette diffs in review show
+# only what really changed.
 KEPT_HEADERS = frozenset(
     {
         "content-type",
@@ -43,7 +46,6 @@ KEPT_HEADERS = frozenset(
         "retry-after",
         "retry-after-ms",
         "x-should-retry",
-        "date",
         "etag",
         "last-modified",
         "cache-control",
@@ -52,10 +54,7 @@ KEPT_HEADERS = frozenset(
         "allow",
         "content-language",
         "content-disposition",
-        "x-request-id",
-        "request-id",
         "openai-version",
-        "openai-processing-ms",
         "anthropic-version",
         "mcp-protocol-version",
         "x-agentreal-fault",
