@@ -103,6 +103,7 @@ class AgentSession:
         self._rates: dict[str, tuple[int, int]] = {}
         self._policy: dict[str, Any] = {}
         self._records: dict[str, dict[str, Any]] = {}
+        self._single_run_verdicts: tuple[bool, bool] | None = None
         self._report_entries: list[dict[str, Any]] = []
         self._started = _now()
         self.deselected = False
@@ -233,6 +234,12 @@ class AgentSession:
         """Whether a (repeated) case passes: its pass rate reaches ``--agent-min-pass``."""
         from .report.passk import CaseRate
 
+        if len(outcomes) == 1:
+            # A single run is asked about twice per case: the two possible answers, worked out once.
+            if self._single_run_verdicts is None:
+                self._single_run_verdicts = (CaseRate("", "", 1, 0).meets(self.settings.min_pass),
+                                             CaseRate("", "", 1, 1).meets(self.settings.min_pass))
+            return self._single_run_verdicts[outcomes[0].passed]
         first = outcomes[0].case
         return CaseRate(first.id, first.corpus, len(outcomes), sum(o.passed for o in outcomes)).meets(
             self.settings.min_pass)
