@@ -13,9 +13,8 @@ renders them in its second, so the text is scanned the same way twice.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Container, Iterable, Iterator
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 from ..errors import ConfigError
 from .composites import STOPWORDS, name_words
@@ -143,11 +142,10 @@ class RecordContext:
         a middle name: "Marguerite Adeyemi" when only Marguerite is known)."""
         if not self.names:
             return
-        known = "|".join(re.escape(w) for w in sorted(self.names, key=lambda w: (-len(w), w)))
-        pattern = re.compile(rf"(?<![^\W_])(?i:{known})[ \t]+({_TITLE_WORD})(?![^\W_])")
+        known = set(self.names)  # the names known now: the ones found here do not chain on
         for text in texts:
-            for match in pattern.finditer(text):
-                word = match[1]
+            for _start, _end, after in name_spans(text, known, NEIGHBOUR_RE.match):
+                word = after[1] if after is not None else ""
                 if casefold(word) not in _NOT_NEIGHBOURS:
                     self.add_name(word)
 
@@ -161,7 +159,8 @@ class RecordContext:
                     self.add_name(word)
 
 
-_TITLE_WORD = r"[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ]+(?:['’-][A-ZÀ-ÖØ-Þa-zß-öø-ÿ]+)*"
+TITLE_WORD = r"[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ]+(?:['’-][A-ZÀ-ÖØ-Þa-zß-öø-ÿ]+)*"
+"""A capitalised word (Adeyemi, O'Neill, Smith-Jones)."""
 _NOT_NEIGHBOURS = STOPWORDS | frozenset(
     words(
         """
@@ -187,10 +186,43 @@ def date_variants(norm: str) -> list[str]:
     return list(dict.fromkeys(out))
 
 
-@lru_cache(maxsize=4096)
-def _alternation(words: tuple[str, ...]) -> re.Pattern[str]:
-    body = "|".join(re.escape(w) for w in words)
-    return re.compile(rf"(?<![^\W_])(?:{body})(?![^\W_])", re.IGNORECASE)
+_RUN_RE = re.compile(r"[^\W_]+")
+_APOSTROPHES = frozenset("'’")
+NEIGHBOUR_RE = re.compile(rf"[ \t]+({TITLE_WORD})(?![^\W_])")
+"""What makes the word after a known name a name too: a capitalised word, alone."""
+After = Callable[[str, int], "re.Match[str] | None"]
+
+
+def name_spans(
+    text: str, names: Container[str], after: After | None = None
+) -> Iterator[tuple[int, int, re.Match[str] | None]]:
+    """Where words of ``names`` (casefolded) stand alone in ``text``: left to right, not overlapping.
+
+    What a case-insensitive alternation of the names between word boundaries finds (longest name
+    first), without compiling one per record: a name is letters and apostrophes, so it starts and
+    ends with a run of letters and digits, and only apostrophes stand between its runs.
+    ``after(text, end)``: also required right after the name (its match is yielded third).
+    """
+    runs = [(m.start(), m.end()) for m in _RUN_RE.finditer(text)]
+    count = len(runs)
+    index = 0
+    while index < count:
+        start = runs[index][0]
+        last = index  # the runs index..last are joined by apostrophes only
+        while last + 1 < count and _APOSTROPHES.issuperset(text[runs[last][1] : runs[last + 1][0]]):
+            last += 1
+        for stop in range(last, index - 1, -1):  # the longest first
+            end = runs[stop][1]
+            if casefold(text[start:end]) in names:
+                found = after(text, end) if after is not None else None
+                if after is None or found is not None:
+                    yield start, end, found
+                    resume = found.end() if found is not None else end
+                    while index < count and runs[index][0] < resume:
+                        index += 1
+                    break
+        else:
+            index += 1
 
 
 def plan(text: str, context: RecordContext) -> list[Replacement]:
@@ -228,14 +260,12 @@ def plan(text: str, context: RecordContext) -> list[Replacement]:
                         take(kind, start, end, None if kind == "secret" else norm)
                     start = lowered.find(literal, end)
     if context.names:
-        pattern = _alternation(tuple(sorted(context.names, key=lambda w: (-len(w), w))))
-        for match in pattern.finditer(text):
-            word = match[0]
+        for start, end, _ in name_spans(text, context.names):
+            word = text[start:end]
             norm = casefold(word)
             if norm in COMMON_WORD_NAMES and not word[:1].isupper():
                 continue
-            if norm in context.names:
-                take("name", match.start(), match.end(), norm)
+            take("name", start, end, norm)
     out.sort(key=lambda r: r.start)
     return out
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import re
 from collections.abc import Iterator
 
 import pytest
@@ -16,8 +17,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pytest_agentreal.anonymise.classify import TEXT, classify, classify_strings
-from pytest_agentreal.anonymise.formats import KINDS, Kind, register_kind, stream
+from pytest_agentreal.anonymise.formats import KINDS, Kind, casefold, register_kind, stream
 from pytest_agentreal.anonymise.pseudonyms import Hmac, MappingFile, PseudonymTable
+from pytest_agentreal.anonymise.text import NEIGHBOUR_RE, TITLE_WORD, name_spans
 
 KEY = b"fastpath-key-0123456789abcdef"
 
@@ -140,3 +142,30 @@ def test_a_column_is_classified_as_each_of_its_values(kinds: tuple[str, ...], va
     for position, value in enumerate(values):
         expected = classify(kinds, value)
         assert column.entry(position) == (expected if expected is not None else TEXT if value else None)
+
+
+# --------------------------------------------------------------------------- names in free text
+
+NAME_WORDS = st.from_regex(r"[a-e]{1,3}(['’][a-e]{1,2})?", fullmatch=True)
+TEXTS = st.text(st.sampled_from("abcdeABCDE '’_-.,\t\n2é"), max_size=40)
+
+
+def _alternation_spans(text: str, names: set[str]) -> list[tuple[int, int]]:
+    """The reference: one alternation of the names, compiled for the record (longest first)."""
+    body = "|".join(re.escape(w) for w in sorted(names, key=lambda w: (-len(w), w)))
+    pattern = re.compile(rf"(?<![^\W_])(?:{body})(?![^\W_])", re.IGNORECASE)
+    return [(m.start(), m.end()) for m in pattern.finditer(text) if casefold(m[0]) in names]
+
+
+def _alternation_neighbours(text: str, names: set[str]) -> list[str]:
+    body = "|".join(re.escape(w) for w in sorted(names, key=lambda w: (-len(w), w)))
+    pattern = re.compile(rf"(?<![^\W_])(?i:{body})[ \t]+({TITLE_WORD})(?![^\W_])")
+    return [m[1] for m in pattern.finditer(text)]
+
+
+@settings(max_examples=400, deadline=None)
+@given(TEXTS, st.sets(NAME_WORDS, min_size=1, max_size=5))
+def test_names_are_found_where_a_compiled_alternation_finds_them(text: str, names: set[str]) -> None:
+    assert [(s, e) for s, e, _ in name_spans(text, names)] == _alternation_spans(text, names)
+    found = [m[1] for _, _, m in name_spans(text, names, NEIGHBOUR_RE.match) if m is not None]
+    assert found == _alternation_neighbours(text, names)
