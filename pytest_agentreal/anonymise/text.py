@@ -73,7 +73,9 @@ def email_name_words(email: str) -> list[str]:
 def header_names(text: str) -> list[str]:
     """Names in e-mail headers, reply lines and signatures of ``text``."""
     found: list[str] = []
-    for index, pattern in enumerate(_HEADER_RES):
+    for index, (pattern, needs) in enumerate(_HEADERS):
+        if not all(part in text for part in needs):  # cannot match: skip the scan
+            continue
         for match in pattern.finditer(text):
             names = name_words(match["name"])
             found.extend(_trailing_name(names) if index == 0 else names)
@@ -81,6 +83,10 @@ def header_names(text: str) -> list[str]:
         for name in source(text):
             found.extend(name_words(name))
     return found
+
+
+_HEADERS = tuple(zip(_HEADER_RES, (("@",), ('"', "@"), ("On", "wrote:"), (":",), ("\n",)), strict=True))
+"""Each header pattern with text it cannot match without."""
 
 
 def _trailing_name(words: list[str]) -> list[str]:
@@ -203,6 +209,18 @@ def name_spans(
     ends with a run of letters and digits, and only apostrophes stand between its runs.
     ``after(text, end)``: also required right after the name (its match is yielded third).
     """
+    if text.isascii() and "'" not in text:
+        # The common case: a name is one run, its casefold the run's lower case.
+        lowered = text.lower()
+        resume = 0
+        for match in _RUN_RE.finditer(lowered):
+            start, end = match.span()
+            if start >= resume and match[0] in names:
+                found = after(text, end) if after is not None else None
+                if after is None or found is not None:
+                    yield start, end, found
+                    resume = found.end() if found is not None else end
+        return
     runs = [(m.start(), m.end()) for m in _RUN_RE.finditer(text)]
     count = len(runs)
     index = 0

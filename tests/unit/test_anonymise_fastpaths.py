@@ -17,9 +17,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pytest_agentreal.anonymise.classify import TEXT, classify, classify_strings
+from pytest_agentreal.anonymise.composites import name_words
+from pytest_agentreal.anonymise.detect import _API_KEY_RE as API_KEY_RE
+from pytest_agentreal.anonymise.detect import _BEARER_RE as BEARER_RE
+from pytest_agentreal.anonymise.detect import DETECTORS
 from pytest_agentreal.anonymise.formats import KINDS, Kind, casefold, register_kind, stream
 from pytest_agentreal.anonymise.pseudonyms import Hmac, MappingFile, PseudonymTable
-from pytest_agentreal.anonymise.text import NEIGHBOUR_RE, TITLE_WORD, name_spans
+from pytest_agentreal.anonymise.text import _HEADER_RES as HEADER_RES
+from pytest_agentreal.anonymise.text import NEIGHBOUR_RE, TITLE_WORD, header_names, name_spans
+from pytest_agentreal.anonymise.text import _trailing_name as trailing_name
 
 KEY = b"fastpath-key-0123456789abcdef"
 
@@ -169,3 +175,26 @@ def test_names_are_found_where_a_compiled_alternation_finds_them(text: str, name
     assert [(s, e) for s, e, _ in name_spans(text, names)] == _alternation_spans(text, names)
     found = [m[1] for _, _, m in name_spans(text, names, NEIGHBOUR_RE.match) if m is not None]
     assert found == _alternation_neighbours(text, names)
+
+
+# --------------------------------------------------------------------------- scans skipped when they cannot match
+
+FRAGMENTS = st.sampled_from(["sk-", "sk-proj-", "ghp_", "Bearer ", "BEARER ", "baſic ", "toKen ", "bearer\t", "eyJ",
+                             "AKIA", "_live_", "sk_live_", "On Mon, 3 Jan, ", " wrote:", "From: ", "\n", "Thanks,\n",
+                             "<", "@", "\"", "Jane Doe", "jane@acme.io", "ABCDEFGHIJKLMNOP", "x9Y8z7W6v5U4t3S2r1Q0",
+                             "abcdefghij0123456789", ".", " "])  # fmt: skip
+SCANNED = st.lists(FRAGMENTS | st.text(max_size=4), max_size=14).map("".join)
+
+
+@settings(max_examples=400, deadline=None)
+@given(SCANNED)
+def test_skipped_scans_are_ones_that_find_nothing(text: str) -> None:
+    keys = [("api_key", m.start(), m.end()) for m in API_KEY_RE.finditer(text)]
+    keys += [("api_key", m.start(1), m.end(1)) for m in BEARER_RE.finditer(text)]
+    assert list(DETECTORS["api_key"](text)) == keys
+    names: list[str] = []
+    for index, pattern in enumerate(HEADER_RES):
+        for match in pattern.finditer(text):
+            words = name_words(match["name"])
+            names.extend(trailing_name(words) if index == 0 else words)
+    assert header_names(text) == names
