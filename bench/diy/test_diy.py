@@ -24,6 +24,8 @@ import pytest
 from deepdiff import DeepDiff
 from jsonschema import Draft202012Validator, FormatChecker
 
+if not {"DIY_CASES", "DIY_CORPUS", "DIY_WORK"} <= set(os.environ):
+    raise pytest.UsageError("bench/diy/test_diy.py is run by bench/run.py, which sets DIY_CASES, DIY_CORPUS, DIY_WORK")
 CORPUS = Path(os.environ["DIY_CORPUS"])
 WORK = Path(os.environ["DIY_WORK"])
 UPDATE = os.environ.get("DIY_UPDATE") == "1"

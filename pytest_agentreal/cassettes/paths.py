@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import re
@@ -11,6 +12,7 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 _MAX_PART = 80
 
 
+@functools.lru_cache(maxsize=16_384)  # pure; corpus names, sample ids and mutations repeat across cases
 def safe_part(text: str) -> str:
     """A path component made of ``[A-Za-z0-9._-]`` only.
 
