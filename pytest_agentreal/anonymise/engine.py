@@ -54,6 +54,7 @@ class Anonymiser:
         self._classified: dict[tuple[str, ...], dict[Any, tuple[str, Any] | None]] = {}
         self._rendered: dict[tuple[str, Any], Any] = {}
         self._pointers: dict[Path, str] = {}
+        self._paths: dict[str, Path] = {}  # top-level key → its path, made once
 
     # ------------------------------------------------------------------ analysis
 
@@ -77,6 +78,52 @@ class Anonymiser:
 
     def _leaves(self, record: Any) -> Plan:
         """Every leaf worth a look, and the dict keys that themselves look personal."""
+        if record.__class__ is dict:
+            flat = self._flat_leaves(record)
+            if flat is not None:
+                return flat
+        return self._walk(record)
+
+    def _flat_leaves(self, record: dict[Any, Any]) -> Plan | None:
+        """:meth:`_walk` of a record without nested values (``None`` when it has some), in one loop."""
+        leaves: list[Leaf] = []
+        keys: list[Path] = []
+        kinds_of, classified, personal_keys, paths = self._kinds, self._classified, self._pii_keys, self._paths
+        for key, child in record.items():
+            cls = child.__class__
+            if cls is dict or cls is list or key.__class__ is not str:
+                return None
+            if len(key) >= 6:
+                personal = personal_keys.get(key)
+                if personal is None:
+                    personal = self.key_is_personal(key)
+                if personal:
+                    keys.append((key,))
+            if cls in _SKIPPED:
+                continue
+            path = paths.get(key)
+            if path is None:
+                path = paths[key] = (key,)
+            kinds = kinds_of.get(path)
+            if kinds is None:
+                kinds = self._field_kinds(path)
+            if kinds:
+                if kinds is _KEEP:
+                    continue
+                seen = classified.get(kinds)
+                if seen is None:
+                    seen = classified[kinds] = {}
+                found = seen.get(child, _MISSING)
+                if found is _MISSING:
+                    found = seen[child] = classify(kinds, child)
+                if found is not None:
+                    leaves.append((path, found[0], child, found[1]))
+                    continue
+            if cls is str and child:
+                leaves.append((path, "text", child, None))
+        return leaves, keys
+
+    def _walk(self, record: Any) -> Plan:
         leaves: list[Leaf] = []
         keys: list[Path] = []
         kinds_of = self._kinds

@@ -11,11 +11,13 @@ import datetime as dt
 import random
 import re
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from pytest_agentreal.anonymise import Anonymiser
 from pytest_agentreal.anonymise.classify import TEXT, classify, classify_strings
 from pytest_agentreal.anonymise.composites import name_words
 from pytest_agentreal.anonymise.detect import _API_KEY_RE as API_KEY_RE
@@ -28,6 +30,7 @@ from pytest_agentreal.anonymise.text import NEIGHBOUR_RE, TITLE_WORD, header_nam
 from pytest_agentreal.anonymise.text import _trailing_name as trailing_name
 
 KEY = b"fastpath-key-0123456789abcdef"
+SLOW = [HealthCheck.too_slow, HealthCheck.filter_too_much]  # shared machines: no flaky health checks
 
 
 def reference_mapping(kind: str, norms: list[str], stored: dict[str, str] | None = None) -> dict[str, str]:
@@ -95,7 +98,7 @@ def tiny_kind() -> Iterator[str]:
 WORDS = st.text("abcdefghij", min_size=1, max_size=4)
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, *SLOW])
 @given(st.lists(WORDS, max_size=40, unique=True), st.integers(0, 10))
 def test_tiny_pools_resolve_as_the_reference(tiny_kind: str, norms: list[str], pinned: int) -> None:
     stored = dict(list(reference_mapping(tiny_kind, norms[:pinned]).items())[:pinned])
@@ -105,13 +108,13 @@ def test_tiny_pools_resolve_as_the_reference(tiny_kind: str, norms: list[str], p
 DATES = st.dates(dt.date(1990, 1, 1), dt.date(1990, 12, 31)).map(dt.date.isoformat)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60, deadline=None, suppress_health_check=SLOW)
 @given(st.lists(DATES, max_size=300, unique=True))
 def test_crowded_birthdays_resolve_as_the_reference(norms: list[str]) -> None:
     assert batched_mapping("dob", norms) == reference_mapping("dob", norms)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60, deadline=None, suppress_health_check=SLOW)
 @given(st.lists(st.sampled_from(["jane@acme.io", "x@corp.de", "maria.garcia@example.org"]) | WORDS.map(
     lambda w: f"{w}@acme.io"), max_size=30, unique=True))  # fmt: skip
 def test_emails_resolve_as_the_reference(norms: list[str]) -> None:
@@ -141,7 +144,7 @@ STRINGS = st.lists(
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300, deadline=None, suppress_health_check=SLOW)
 @given(KIND_TUPLES, STRINGS)
 def test_a_column_is_classified_as_each_of_its_values(kinds: tuple[str, ...], values: list[str]) -> None:
     column = classify_strings(kinds, values)
@@ -169,7 +172,7 @@ def _alternation_neighbours(text: str, names: set[str]) -> list[str]:
     return [m[1] for m in pattern.finditer(text)]
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=400, deadline=None, suppress_health_check=SLOW)
 @given(TEXTS, st.sets(NAME_WORDS, min_size=1, max_size=5))
 def test_names_are_found_where_a_compiled_alternation_finds_them(text: str, names: set[str]) -> None:
     assert [(s, e) for s, e, _ in name_spans(text, names)] == _alternation_spans(text, names)
@@ -186,7 +189,7 @@ FRAGMENTS = st.sampled_from(["sk-", "sk-proj-", "ghp_", "Bearer ", "BEARER ", "b
 SCANNED = st.lists(FRAGMENTS | st.text(max_size=4), max_size=14).map("".join)
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=400, deadline=None, suppress_health_check=SLOW)
 @given(SCANNED)
 @example("auth: baſic ABCDEFGHIJKLMNOP")  # case-insensitive matching folds ſ into s, K into k, ı into i
 @example("toKen x9Y8z7W6v5U4t3S2r1Q0, or Bearer abcdefghij0123456789")
@@ -201,3 +204,20 @@ def test_skipped_scans_are_ones_that_find_nothing(text: str) -> None:
             words = name_words(match["name"])
             names.extend(trailing_name(words) if index == 0 else words)
     assert header_names(text) == names
+
+
+# --------------------------------------------------------------------------- flat records, one at a time
+
+FLAT = st.dictionaries(
+    st.sampled_from(["first_name", "email", "phone", "dob", "notes", "id", "password", "jane@acme.io", "by_email"]),
+    st.sampled_from(SAMPLES) | st.integers(0, 10**12) | st.none() | st.booleans() | st.floats(allow_nan=False),
+    max_size=6,
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=SLOW)
+@given(FLAT, st.lists(st.sampled_from(["/email", "/notes"]), max_size=1))
+def test_a_flat_record_is_analysed_as_the_general_walk_does(record: dict[str, Any], keep: list[str]) -> None:
+    anonymiser = Anonymiser(PseudonymTable(KEY), keep=keep)
+    assert anonymiser._flat_leaves(record) == anonymiser._walk(record)
+    assert anonymiser._flat_leaves({"nested": {"a": 1}}) is None
