@@ -336,7 +336,11 @@ class PseudonymTable:
         """Normalised forms of every pseudonym written (national spellings of phones included)."""
         out: dict[str, set[str]] = {}
         for kind, values in self.emitted.items():
-            norms = {n for n in map(KINDS[kind].normalise, values) if n is not None}
+            spec = KINDS[kind]
+            # Compared by str, a canonical pseudonym is its own normal form: no parsing. (Not so for
+            # names: a double-barrelled one is no name word.)
+            parsed = set(values) if spec.compare is str else map(spec.normalise, values)
+            norms = {n for n in parsed if n is not None}
             if kind == "phone":
                 norms.update([a for a in map(national_alias, norms) if a is not None])
             out[kind] = norms
