@@ -32,6 +32,7 @@ from .pause import gc_paused
 MAPPING_FORMAT = "agentreal-mapping"
 _DIGEST_BYTES = 16  # 128 bits of the HMAC: unique for any corpus, and half the file size
 _MAX_ATTEMPTS = 100_000
+_QUEUE = 4096  # values registered one by one are hashed in batches of this many
 
 
 class Hmac:
@@ -144,6 +145,7 @@ class PseudonymTable:
         self._hmac_many = hmac.many
         self.mapping = mapping if mapping is not None else MappingFile(None, key_id(key))
         self._pending: dict[str, dict[str, bytes]] = {}  # kind → norm → digest, not yet assigned
+        self._queued: dict[str, list[str]] = {}  # kind → norms registered, not hashed yet
         self._assigned: dict[str, dict[str, str]] = {}  # kind → norm → canonical pseudonym
         self._used: dict[str, set[str]] = {}  # kind → compare keys of pseudonyms handed out
         self.emitted: dict[str, set[str]] = {}  # kind → canonical pseudonyms actually used
@@ -160,14 +162,20 @@ class PseudonymTable:
 
     def register(self, kind: str, norm: str) -> None:
         """Note a real value that will need a pseudonym (first pass)."""
-        assigned = self._assigned.get(kind)
-        if assigned is not None and norm in assigned:
-            return
-        pending = self._pending.get(kind)
-        if pending is None:
-            pending = self._pending[kind] = {}
-        if norm not in pending:
-            pending[norm] = self._hmac(f"{kind}\x1f{norm}".encode())
+        # Queued, then hashed in batches (a batch of HMACs is cheaper than one call per value).
+        queue = self._queued.get(kind)
+        if queue is None:
+            queue = self._queued[kind] = []
+        queue.append(norm)
+        if len(queue) >= _QUEUE:
+            self._flush(kind)
+
+    def _flush(self, kind: str | None = None) -> None:
+        """Register the queued values (of ``kind``, or of every kind)."""
+        for name in [kind] if kind is not None else list(self._queued):
+            queue = self._queued.pop(name, None)
+            if queue:
+                self.register_many(name, queue)
 
     def register_many(self, kind: str, norms: Sequence[str]) -> None:
         """:meth:`register` every norm of ``kind`` (duplicates are fine), with the HMACs in one batch."""
@@ -184,6 +192,7 @@ class PseudonymTable:
 
     def resolve(self) -> None:
         """Assign every registered value a pseudonym, independently of registration order."""
+        self._flush()
         with gc_paused():
             for kind, pending in self._pending.items():
                 self._resolve_kind(kind, pending)
