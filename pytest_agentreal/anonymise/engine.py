@@ -1,12 +1,14 @@
-"""Anonymising records: which leaf is what, then two passes (register every value, then rewrite).
+"""Anonymising records: two passes (register every value, then rewrite), one record or many at a time.
 
 Pass 1 (:meth:`Anonymiser.collect`) registers every real value of every record; then
 :meth:`Anonymiser.resolve` hands out pseudonyms (order-independent, see :mod:`.pseudonyms`);
 pass 2 (:meth:`Anonymiser.apply`) rewrites each record. The record is analysed the same way in both
-passes, so a value found in pass 2 is always one registered in pass 1.
+passes (:mod:`.analysis`), so a value found in pass 2 is always one registered in pass 1.
 
-Speed matters (a corpus export can have millions of rows): classification and rendering are cached
-per distinct value, leaves are plain tuples, and records are copied only along changed paths.
+Speed matters (a corpus export can have millions of rows): :meth:`Anonymiser.collect_many` and
+:meth:`Anonymiser.apply_many` do the same passes for many records at once, flat ones column by
+column (:mod:`.columns`), with the same results; :meth:`Anonymiser.anonymise_records` uses them.
+Records are copied only along changed paths (:mod:`.rebuild`).
 """
 
 from __future__ import annotations
@@ -15,25 +17,18 @@ import datetime as _dt
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from ..pointers import generalise, join, matches
+from ..pointers import generalise, join
 from . import columns
-from .classify import KEEP as _KEEP
-from .classify import classify
+from .analysis import Analyser, Leaf, Path, Plan
 from .composites import COMPOSITES
-from .detect import field_kinds, scan_text
+from .detect import scan_text
 from .formats import KINDS, REDACTED
 from .pseudonyms import PseudonymTable
+from .rebuild import rebuild
 from .report import Report
 from .text import RecordContext, Replacement, plan
 
-Path = tuple[str, ...]
-Leaf = tuple[Path, str, Any, Any]
-"""``(path, kind, value, norm)``: kind is a :data:`KINDS` name, ``"secret"`` or ``"text"``, or a
-composite (``"name"``, ``"address"``) whose norm is a tuple of ``(start, end, kind, norm)`` pieces."""
-Plan = tuple[list[Leaf], list[Path]]
-"""What :meth:`Anonymiser.collect` found in a record: its leaves and its personal-looking keys."""
-
-_SKIPPED = (type(None), bool, float)
+__all__ = ["Anonymiser", "Leaf", "Path", "Plan"]
 
 
 class Anonymiser:
@@ -48,139 +43,24 @@ class Anonymiser:
         self.table = table
         self.keep = tuple(keep)
         self.scan = scan
-        self._kinds: dict[Path, tuple[str, ...]] = {}
-        self._pii_keys: dict[str, bool] = {}
-        # Pass 2 meets the values of pass 1 again: remember how each was classified and rendered.
-        self._classified: dict[tuple[str, ...], dict[Any, tuple[str, Any] | None]] = {}
+        self.analyser = Analyser(self.keep)
+        # Pass 2 meets the values of pass 1 again: remember how each was rendered.
         self._rendered: dict[tuple[str, Any], Any] = {}
         self._pointers: dict[Path, str] = {}
-        self._paths: dict[str, Path] = {}  # top-level key → its path, made once
 
     # ------------------------------------------------------------------ analysis
 
     def field_kinds(self, path: Path) -> tuple[str, ...]:
         """The kinds a field may hold (by its name), or ``("keep",)`` for fields left untouched."""
-        kinds = self._kinds.get(path)
-        return kinds if kinds is not None else self._field_kinds(path)
-
-    def _field_kinds(self, path: Path) -> tuple[str, ...]:
-        general = tuple("*" if t.isdigit() else t for t in path)
-        pointer = join(general)
-        if any(matches(k, pointer) for k in self.keep):
-            kinds = self._kinds[path] = _KEEP
-        else:
-            kinds = self._kinds[path] = field_kinds(general)
-        return kinds
-
-    def analyse(self, record: Any) -> Plan:
-        """What :meth:`collect` finds in ``record``, without registering anything."""
-        return self._leaves(record)
-
-    def _leaves(self, record: Any) -> Plan:
-        """Every leaf worth a look, and the dict keys that themselves look personal."""
-        if record.__class__ is dict:
-            flat = self._flat_leaves(record)
-            if flat is not None:
-                return flat
-        return self._walk(record)
-
-    def _flat_leaves(self, record: dict[Any, Any]) -> Plan | None:
-        """:meth:`_walk` of a record without nested values (``None`` when it has some), in one loop."""
-        leaves: list[Leaf] = []
-        keys: list[Path] = []
-        kinds_of, classified, personal_keys, paths = self._kinds, self._classified, self._pii_keys, self._paths
-        for key, child in record.items():
-            cls = child.__class__
-            if cls is dict or cls is list or key.__class__ is not str:
-                return None
-            if len(key) >= 6:
-                personal = personal_keys.get(key)
-                if personal is None:
-                    personal = self.key_is_personal(key)
-                if personal:
-                    keys.append((key,))
-            if cls in _SKIPPED:
-                continue
-            path = paths.get(key)
-            if path is None:
-                path = paths[key] = (key,)
-            kinds = kinds_of.get(path)
-            if kinds is None:
-                kinds = self._field_kinds(path)
-            if kinds:
-                if kinds is _KEEP:
-                    continue
-                seen = classified.get(kinds)
-                if seen is None:
-                    seen = classified[kinds] = {}
-                found = seen.get(child, _MISSING)
-                if found is _MISSING:
-                    found = seen[child] = classify(kinds, child)
-                if found is not None:
-                    leaves.append((path, found[0], child, found[1]))
-                    continue
-            if cls is str and child:
-                leaves.append((path, "text", child, None))
-        return leaves, keys
-
-    def _walk(self, record: Any) -> Plan:
-        leaves: list[Leaf] = []
-        keys: list[Path] = []
-        kinds_of = self._kinds
-        classified = self._classified
-        personal_keys = self._pii_keys
-
-        def walk(node: Any, path: Path) -> None:
-            pairs: Iterable[tuple[Any, Any]]
-            if node.__class__ is dict:
-                pairs = node.items()
-                is_dict = True
-            else:
-                pairs = enumerate(node)
-                is_dict = False
-            for key, child in pairs:
-                if is_dict and key.__class__ is str and len(key) >= 6:
-                    personal = personal_keys.get(key)
-                    if personal is None:
-                        personal = self.key_is_personal(key)
-                    if personal:
-                        keys.append((*path, key))
-                token = key if key.__class__ is str else str(key)
-                cls = child.__class__
-                if cls is dict or cls is list:
-                    walk(child, (*path, token))
-                    continue
-                if cls in _SKIPPED:
-                    continue
-                child_path = (*path, token)
-                kinds = kinds_of.get(child_path)
-                if kinds is None:
-                    kinds = self._field_kinds(child_path)
-                if kinds:
-                    if kinds is _KEEP:
-                        continue
-                    seen = classified.get(kinds)
-                    if seen is None:
-                        seen = classified[kinds] = {}
-                    found = seen.get(child, _MISSING)
-                    if found is _MISSING:
-                        found = seen[child] = classify(kinds, child)
-                    if found is not None:
-                        leaves.append((child_path, found[0], child, found[1]))
-                        continue
-                if cls is str and child:
-                    leaves.append((child_path, "text", child, None))
-
-        if record.__class__ is dict or record.__class__ is list:
-            walk(record, ())
-        return leaves, keys
+        return self.analyser.field_kinds(path)
 
     def key_is_personal(self, key: str) -> bool:
         """Whether a dict key itself looks personal (an e-mail address as a key): renamed then."""
-        found = self._pii_keys.get(key)
-        if found is None:
-            found = self._pii_keys[key] = bool(scan_text(key))
-        return found
+        return self.analyser.key_is_personal(key)
+
+    def analyse(self, record: Any) -> Plan:
+        """What :meth:`collect` finds in ``record``, without registering anything."""
+        return self.analyser.leaves(record)
 
     @staticmethod
     def _context(leaves: list[Leaf]) -> RecordContext:
@@ -207,7 +87,7 @@ class Anonymiser:
     def collect(self, record: Any) -> Plan:
         """Pass 1: register every real value of ``record``; the plan returned may be given to :meth:`apply`."""
         register = self.table.register
-        leaves, keys = plan_ = self._leaves(record)
+        leaves, keys = plan_ = self.analyser.leaves(record)
         for _path, kind, _value, norm in leaves:
             if kind in COMPOSITES:
                 for _start, _end, piece_kind, piece_norm in norm:
@@ -246,7 +126,7 @@ class Anonymiser:
 
         ``plan_`` is what :meth:`collect` returned for this very record (saves analysing it again).
         """
-        leaves, keys = plan_ if plan_ is not None else self._leaves(record)
+        leaves, keys = plan_ if plan_ is not None else self.analyser.leaves(record)
         if report is not None:
             report.records += 1
         if not leaves and not keys:
@@ -269,7 +149,7 @@ class Anonymiser:
             replacements[path] = new
         texts, renamed = self.apply_text(leaves, keys, report)
         replacements.update(texts)
-        return _rebuild(record, replacements, renamed)
+        return rebuild(record, replacements, renamed)
 
     def apply_text(
         self, leaves: list[Leaf], keys: list[Path], report: Report | None
@@ -379,32 +259,3 @@ class Anonymiser:
 
 
 _MISSING: Any = object()
-
-
-def _rebuild(record: Any, replacements: dict[Path, Any], renamed: dict[Path, str]) -> Any:
-    """A copy of ``record`` with ``replacements`` set; containers are copied only along their paths."""
-    root = record.copy()
-    copies: dict[Path, Any] = {(): root}
-    for path, value in replacements.items():
-        parent = _copied(record, path[:-1], copies)
-        parent[path[-1] if parent.__class__ is dict else int(path[-1])] = value
-    for path, new_key in sorted(renamed.items(), key=lambda item: -len(item[0])):
-        parent = _copied(record, path[:-1], copies)
-        # Keep the key order: rebuild the dict with the one key renamed.
-        items = list(parent.items())
-        parent.clear()
-        parent.update((new_key if k == path[-1] else k, v) for k, v in items)
-    return root
-
-
-def _copied(record: Any, path: Path, copies: dict[Path, Any]) -> Any:
-    found = copies.get(path)
-    if found is not None:
-        return found
-    parent = _copied(record, path[:-1], copies)
-    token = path[-1]
-    key: Any = token if parent.__class__ is dict else int(token)
-    child = parent[key].copy()
-    parent[key] = child
-    copies[path] = child
-    return child
