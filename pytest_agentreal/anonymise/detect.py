@@ -179,7 +179,9 @@ def _ibans(text: str) -> Iterator[Span]:
 
 register_detector("iban", _ibans)
 
-_CARD_RE = re.compile(r"(?<![\d+.,/-])\d(?:[ -]?\d){12,18}(?![\d/]|[.,]\d)")
+# Not inside a longer token (a hex trace id or a reference like "ab1234..."): no letters or digits
+# around the number.
+_CARD_RE = re.compile(r"(?<![\w+.,/-])\d(?:[ -]?\d){12,18}(?![\w/]|[.,]\d)")
 
 
 def _cards(text: str) -> Iterator[Span]:

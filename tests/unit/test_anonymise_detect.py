@@ -127,3 +127,11 @@ def test_scan_record_skips_listed_pseudonyms() -> None:
 def test_redacted_markers_are_not_reported_again() -> None:
     assert scan_text("https://x.io/reset?token=[REDACTED]&u=1 key [REDACTED]") == []
     assert scan_record({"password": "[REDACTED]"}) == []
+
+
+def test_a_card_like_digit_run_inside_a_hex_token_is_not_a_card() -> None:
+    from pytest_agentreal.anonymise.detect import scan_text
+
+    # The digit run inside this trace id passes Luhn; it is still no card number.
+    assert [d.kind for d in scan_text("trace 94a725b0c57864643860852bb669cb4e")] == []
+    assert [d.kind for d in scan_text("card 4111 1111 1111 1111 please")] == ["card"]
