@@ -8,11 +8,13 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import ConfigError
 from .keys import key_id
+from .pause import gc_paused
 
 MAPPING_FORMAT = "agentreal-mapping"
 
@@ -58,20 +60,26 @@ class MappingFile:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         handle, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".mapping-", suffix=".tmp")
         try:
-            with os.fdopen(handle, "w", encoding="utf-8") as stream:
-                stream.write(self._json())
+            with os.fdopen(handle, "w", encoding="utf-8") as stream, gc_paused():
+                stream.writelines(self._json())
             os.chmod(tmp, 0o600)
             os.replace(tmp, self.path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
 
-    def _json(self) -> str:
-        """The file's text: one entry per line, sorted (json.dump with indent is pure Python and
-        takes seconds on a large corpus; separators with a newline keep the C encoder)."""
-        head = json.dumps({"format": MAPPING_FORMAT, "version": 1, "key_id": self.key_id})[:-1]
-        kinds = []
-        for kind, entries in sorted(self.entries.items()):
-            body = json.dumps(dict(sorted(entries.items())), ensure_ascii=False, separators=(",\n   ", ": "))
-            kinds.append(f"  {json.dumps(kind)}: " + (f"{{\n   {body[1:-1]}\n  }}" if entries else "{}"))
-        return head + ',\n "kinds": {\n' + ",\n".join(kinds) + "\n }\n}\n"
+    def _json(self) -> Iterator[str]:
+        """The file's text, in pieces: one entry per line, sorted. (json.dump with indent is pure
+        Python and takes seconds on a large corpus; separators with a newline keep the C encoder.)"""
+        yield json.dumps({"format": MAPPING_FORMAT, "version": 1, "key_id": self.key_id})[:-1] + ',\n "kinds": {'
+        for index, kind in enumerate(sorted(self.entries)):
+            entries = self.entries[kind]
+            yield ("," if index else "") + f"\n  {json.dumps(kind)}: "
+            if not entries:
+                yield "{}"
+                continue
+            # Sorting the labels alone is cheaper than sorting (label, pseudonym) pairs.
+            ordered = {label: entries[label] for label in sorted(entries)}
+            body = json.dumps(ordered, ensure_ascii=False, separators=(",\n   ", ": "))
+            yield f"{{\n   {body[1:-1]}\n  }}"
+        yield "\n }\n}\n"

@@ -159,3 +159,18 @@ def test_is_pseudonym_recognises_written_values_in_any_layout() -> None:
     national = "0" + fake.removeprefix("+44 ")
     assert table.is_pseudonym("phone", national)
     assert not table.is_pseudonym("phone", "+44 20 7946 0958")
+
+
+def test_mapping_file_is_json_sorted_by_kind_and_digest(tmp_path: Path) -> None:
+    path = tmp_path / "m.json"
+    table = PseudonymTable(KEY, MappingFile.load(path, KEY))
+    for i in range(40):
+        table.pseudonym("email", f"p{i}@acme.io")
+        table.pseudonym("name", "Jo" + "abcdefghijklmnopqrstuvwxyz"[i % 26] * (1 + i // 26))
+    table.mapping.save()
+    data = json.loads(path.read_text(encoding="utf-8"))
+    assert data == {"format": "agentreal-mapping", "version": 1, "key_id": table.mapping.key_id,
+                    "kinds": table.mapping.entries}  # fmt: skip
+    assert list(data["kinds"]) == sorted(data["kinds"])
+    assert all(list(entries) == sorted(entries) for entries in data["kinds"].values())
+    assert MappingFile.load(path, KEY).entries == table.mapping.entries
