@@ -4,6 +4,15 @@ The shape from issue 7: first name, last name, e-mail, phone, IBAN, card, date o
 value distinct, so no cache helps. Target >= 50,000 rows/s; a naive Faker call per value does
 ~2,100 rows/s (measured here too, on a few rows, for comparison).
 
+Rows: the engine in memory (``anonymise_records``: column-wise passes); the same work on files in
+chunks (``collect_many``/``apply_many``, what the command does with them); the command itself.
+
+Where the time goes (2-core machine, Python 3.11, 100,000 rows): ~5 µs/row for the 8 HMAC-SHA256
+digests (0.62 µs each, the floor with the key's pads hashed once), ~12 µs/row for the kinds'
+normalise/generate/render, ~8 µs/row for collisions this shape forces (consecutive birthdays: 5.4
+candidates per date; IPs past the documentation ranges; names past their pools), the rest sorting
+and bookkeeping. The pure-Python ceiling of these steps alone is ~40,000 rows/s.
+
     python bench/anonymise.py [--quick]
 """
 
