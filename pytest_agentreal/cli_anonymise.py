@@ -107,7 +107,7 @@ def _anonymise(
 ) -> int:
     from .anonymise import keys, text
     from .anonymise.engine import Anonymiser
-    from .anonymise.io import Source, open_source, read_records, write_records
+    from .anonymise.io import Source, chunks, open_source, read_records, write_records
     from .anonymise.pseudonyms import MappingFile, PseudonymTable
     from .anonymise.report import Report
     from .progress import Progress
@@ -132,19 +132,19 @@ def _anonymise(
     total = 0
     with Progress("reading", None) as bar:
         for source in sources:
-            for record in read_records(source):
-                anonymiser.collect(record)
-                total += 1
-                bar.advance()
+            # Chunks let flat records be analysed column by column (same result, ~2x faster).
+            for chunk in chunks(read_records(source)):
+                anonymiser.collect_many(chunk)
+                total += len(chunk)
+                bar.advance(len(chunk))
     anonymiser.resolve()
 
     with Progress("anonymising", total) as bar:
 
         def rewritten(source: Source) -> Iterator[dict[str, Any]]:
-            for record in read_records(source):
-                new = anonymiser.apply(record, report)
-                bar.advance()
-                yield new
+            for chunk in chunks(read_records(source)):
+                yield from anonymiser.apply_many(chunk, report)
+                bar.advance(len(chunk))
 
         for source, target in zip(sources, targets, strict=True):
             write_records(target, rewritten(source), source)
