@@ -150,6 +150,13 @@ class _Reader:
             raise self.error(key, f"must be a list of JSON Pointers, got {_kind(value)}")
         return tuple(self.pointer(key, v) for v in value)
 
+    def only_keys(self, key: str, mapping: Mapping[str, Any], allowed: tuple[str, ...]) -> None:
+        """Refuse a nested key that is not in ``allowed``, suggesting the nearest one."""
+        unknown = sorted(str(k) for k in mapping if k not in allowed)
+        if unknown:
+            raise self.error(key, f"unknown key '{unknown[0]}'",
+                             fix=did_you_mean(unknown[0], allowed) or "use " + " and ".join(f"{a}:" for a in allowed))
+
     def path_value(self, key: str, default: str | None = None) -> Path | None:
         value = self.data.get(key, default)
         if value is None:
@@ -176,11 +183,7 @@ def _mutations(reader: _Reader) -> dict[str, FamilySelection] | None:
         elif isinstance(spec, list):
             result[str(family)] = FamilySelection(tuple(reader.string(key, s) for s in spec))
         elif isinstance(spec, Mapping):
-            unknown = set(spec) - {"operators", "fields"}
-            if unknown:
-                bad = sorted(map(str, unknown))[0]
-                raise reader.error(key, f"unknown key '{bad}'",
-                                   fix=did_you_mean(bad, ["operators", "fields"]) or "use operators: and fields:")
+            reader.only_keys(key, spec, ("operators", "fields"))
             ops = spec.get("operators")
             fields = spec.get("fields")
             if ops is not None and not isinstance(ops, list):
@@ -213,11 +216,7 @@ def _expect(reader: _Reader) -> dict[str, Expectation]:
         if isinstance(value, str):
             result[key] = Expectation(oracle=value)
         elif isinstance(value, Mapping):
-            unknown = set(value) - {"oracle", "xfail"}
-            if unknown:
-                bad = sorted(map(str, unknown))[0]
-                raise reader.error(name, f"unknown key '{bad}'",
-                                   fix=did_you_mean(bad, ["oracle", "xfail"]) or "use oracle: or xfail:")
+            reader.only_keys(name, value, ("oracle", "xfail"))
             xfail = value.get("xfail")
             oracle = value.get("oracle")
             if xfail is not None and not isinstance(xfail, str):
@@ -255,13 +254,11 @@ def read_manifest(path: Path) -> Manifest:
     escalation = None
     if "escalation" in data:
         raw = data["escalation"]
+        if isinstance(raw, Mapping):
+            reader.only_keys("escalation", raw, ("path", "in"))  # a typo first: `inn` → did you mean 'in'?
         if not isinstance(raw, Mapping) or "path" not in raw or "in" not in raw:
             raise reader.error("escalation", "must be {path: /pointer, in: [values]}",
                                fix="e.g. escalation: {path: /status, in: [escalated]}")
-        unknown = set(raw) - {"path", "in"}
-        if unknown:
-            bad = sorted(map(str, unknown))[0]
-            raise reader.error("escalation", f"unknown key '{bad}'", fix=did_you_mean(bad, ["path", "in"]))
         values = raw["in"] if isinstance(raw["in"], list) else [raw["in"]]
         escalation = Escalation(reader.pointer("escalation.path", raw["path"]), tuple(values))
 
