@@ -140,33 +140,44 @@ def _verdict(ok: bool, text: str) -> str:
 # --- the main row: agentreal vs DIY on the connector corpus ---------------------------------------------
 
 
-def bench_main(bench: Bench, samples: int) -> None:
-    """Record once, replay the full default mutation set; the DIY stack on the same cases."""
-    with synthetic.connector_server() as url:
-        work = bench.folder("main")
-        corpus = synthetic.write_corpus(work / "corpus", synthetic.make_samples(samples), base_url=url)
-        ours = ["-p", "no:recording", "--agent-corpus", "corpus"]
-        # Originals first: connector_fault cases are planned from what the original's traffic reads.
-        bench.log(f"recording {samples} samples against {url}")
-        bench.pytest(work, [*ours, "--agent-record", "once", "--agent-mutations", "none"])
-        recorded = bench.pytest(work, [*ours, "--agent-record", "once"])
-        bench.log(f"recorded {recorded.cases()} cases ({recorded.failures()} failing)")
-        replay = bench.pytest(work, ours)
-        row = bench.case_row(f"agentreal: {samples:,} samples, full default mutations, replay", replay)
-        row["failing"] = replay.failures()
+def bench_main(bench: Bench, samples: int, serializer: str) -> None:
+    """Record once, replay the full default mutation set; the DIY stack on the same cases.
 
-        diy = bench.folder("diy")
-        shutil.copy(HERE / "diy" / "test_diy.py", diy / "test_diy.py")
-        cases = [c for c in synthetic.plan_cases(corpus)]
-        with open(diy / "cases.jsonl", "w", encoding="utf-8") as handle:
-            for case in cases:
-                handle.write(json.dumps(case) + "\n")
-        env = {"DIY_CASES": str(diy / "cases.jsonl"), "DIY_CORPUS": str(corpus), "DIY_WORK": str(diy / "work")}
-        diy_args = ["-p", "no:agentreal", "test_diy.py"]
-        bench.log(f"DIY: recording {len(cases)} cases")
-        bench.pytest(diy, [*diy_args, "--record-mode=once"], env={**env, "DIY_UPDATE": "1"})
-        diy_run = bench.pytest(diy, diy_args, env=env)
-    diy_row = bench.case_row("DIY: parametrized test + pytest-recording + jsonschema + DeepDiff", diy_run)
+    With ``--keep DIR`` a second run reuses what the first recorded (same sample count): only the
+    replays are timed again.
+    """
+    work = bench.folder("main")
+    diy = bench.folder("diy")
+    corpus = work / "corpus"
+    marker = {"samples": samples, "serializer": serializer}
+    env = {"DIY_CASES": str(diy / "cases.jsonl"), "DIY_CORPUS": str(corpus), "DIY_WORK": str(diy / "work"),
+           "DIY_SERIALIZER": serializer}
+    ours = ["-p", "no:recording", "--agent-corpus", "corpus"]
+    diy_args = ["-p", "no:agentreal", "test_diy.py"]
+    if _recorded(work, marker) and _recorded(diy, marker):
+        bench.log("reusing the recorded corpus and DIY cassettes")
+    else:
+        with synthetic.connector_server() as url:
+            synthetic.write_corpus(corpus, synthetic.make_samples(samples), base_url=url)
+            # Originals first: connector_fault cases are planned from what the original's traffic reads.
+            bench.log(f"recording {samples} samples against {url}")
+            bench.pytest(work, [*ours, "--agent-record", "once", "--agent-mutations", "none"])
+            recorded = bench.pytest(work, [*ours, "--agent-record", "once"])
+            bench.log(f"recorded {recorded.cases()} cases ({recorded.failures()} failing)")
+            _mark(work, marker)
+            shutil.copy(HERE / "diy" / "test_diy.py", diy / "test_diy.py")
+            cases = synthetic.plan_cases(corpus)
+            with open(diy / "cases.jsonl", "w", encoding="utf-8") as handle:
+                for case in cases:
+                    handle.write(json.dumps(case) + "\n")
+            bench.log(f"DIY: recording {len(cases)} cases ({serializer} cassettes)")
+            bench.pytest(diy, [*diy_args, "--record-mode=once"], env={**env, "DIY_UPDATE": "1"})
+            _mark(diy, marker)
+    replay = bench.pytest(work, ours)
+    row = bench.case_row(f"agentreal: {samples:,} samples, full default mutations, replay", replay)
+    row["failing"] = replay.failures()
+    diy_run = bench.pytest(diy, diy_args, env=env)
+    diy_row = bench.case_row(f"DIY: parametrize + pytest-recording ({serializer}) + jsonschema + DeepDiff", diy_run)
     ratio = row["per_case_us"] / diy_row["per_case_us"]
     row["result"] = _verdict(ratio <= TARGET_RATIO, f"{ratio:.2f}x DIY per case (target <= {TARGET_RATIO})")
     diy_row["result"] = f"{diy_run.failures()} failing; no policy, oracles or faults"
@@ -175,6 +186,15 @@ def bench_main(bench: Bench, samples: int) -> None:
         "peak_rss_mib": row["peak_rss_mib"], "diy_per_case_us": diy_row["per_case_us"],
         "ratio_vs_diy": round(ratio, 3),
     })
+
+
+def _recorded(folder: Path, marker: dict[str, Any]) -> bool:
+    path = folder / "recorded.json"
+    return path.is_file() and json.loads(path.read_text(encoding="utf-8")) == marker
+
+
+def _mark(folder: Path, marker: dict[str, Any]) -> None:
+    (folder / "recorded.json").write_text(json.dumps(marker), encoding="utf-8")
 
 
 # --- scale rows: a trivial in-process agent --------------------------------------------------------------
@@ -312,7 +332,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print one JSON object as the last line")
     parser.add_argument("--samples", type=int, default=None, help="samples of the main corpus (default 2000)")
     parser.add_argument("--only", default=",".join(ROWS), help=f"comma-separated subset of {','.join(ROWS)}")
-    parser.add_argument("--keep", default=None, help="work in this folder and keep it (default: a temp folder)")
+    parser.add_argument("--keep", default=None,
+                        help="work in this folder and keep it (default: a temp folder); a later run with the "
+                             "same --keep and sample count reuses the recordings and times only the replays")
+    parser.add_argument("--diy-serializer", choices=("yaml", "json"), default="yaml",
+                        help="cassette format of the DIY stack (yaml: pytest-recording's default)")
     parser.add_argument("-v", "--verbose", action="store_true", help="log each step to stderr")
     args = parser.parse_args(argv)
     only = [name.strip() for name in args.only.split(",") if name.strip()]
@@ -328,7 +352,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     started = time.perf_counter()
     try:
         if "main" in only:
-            bench_main(bench, samples)
+            bench_main(bench, samples, args.diy_serializer)
         for name in only:
             if name != "main":
                 BENCHES[name](bench)

@@ -93,6 +93,7 @@ class _LazySession:
     def __init__(self, config: pytest.Config, eager: bool = False) -> None:
         self.config = config
         self._session: AgentSession | None = None
+        self._large = False
         if eager:
             self.get()
 
@@ -166,6 +167,10 @@ class _LazySession:
         data = getattr(report, "agentreal", None)
         if data and self._session is not None:
             self._session.tally_report(data, report)
+            if not hasattr(self.config, "workerinput"):
+                # Counted; pytest keeps every report until the end (100k cases), so drop the copy.
+                # (An xdist worker still has to send it to the controller.)
+                del report.agentreal
 
     def pytest_deselected(self, items: list[pytest.Item]) -> None:
         if self._session is not None and items:
@@ -181,6 +186,16 @@ class _LazySession:
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         if self._session is not None:
             self._session.finish(is_worker=hasattr(session.config, "workerinput"))
+            self._large = session.testscollected >= _LARGE_RUN
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_unconfigure(self, config: pytest.Config) -> None:
+        if self._large:
+            # Tens of thousands of items, reports and cases stay alive until the process exits;
+            # the interpreter's final garbage collections would walk them all for nothing (seconds).
+            import gc
+
+            gc.freeze()
 
     @pytest.hookimpl(optionalhook=True, tryfirst=True)
     def pytest_xdist_make_scheduler(self, config: pytest.Config, log: Any) -> Any:
@@ -205,6 +220,7 @@ def _family(case_id: str) -> str:
 
 
 _RECORD_KEY = pytest.StashKey[dict[str, Any]]()
+_LARGE_RUN = 20_000  # items; pytester runs inside a test session stay far below
 _CASE_ID_KEY = pytest.StashKey[str]()
 
 

@@ -54,6 +54,7 @@ class CorpusRun:
     # A case's oracle is asked for at setup (does it need the original?) and at run; for a
     # `missing` case it costs two input-schema validations, so it is worked out once per case.
     _oracle_names: dict[str, str] = field(default_factory=dict, repr=False)
+    _reads: dict[str, tuple[tuple[int, int], tuple[str, ...]]] = field(default_factory=dict, repr=False)
 
     @property
     def name(self) -> str:
@@ -161,9 +162,18 @@ class CorpusRun:
         path = self.recorder.path_for(original.id)
         if not path.is_file():
             return ()
+        # Every connector_fault operator asks, for every sample: read the original's cassette once
+        # (again only if it changed, e.g. recorded since).
+        stat = path.stat()
+        signature = (stat.st_mtime_ns, stat.st_size)
+        known = self._reads.get(sample_id)
+        if known is not None and known[0] == signature:
+            return known[1]
         from .actions import connector_actions
 
-        return connector_actions(read_interactions(path), self.policy, reads_only=True)
+        reads = tuple(connector_actions(read_interactions(path), self.policy, reads_only=True))
+        self._reads[sample_id] = (signature, reads)
+        return reads
 
     def expectation(self, case: Case) -> Expectation | None:
         """The manifest's ``expect:`` entry for this case, if any."""

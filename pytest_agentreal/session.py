@@ -330,14 +330,17 @@ class AgentSession:
             self._policy.setdefault(case_stats.corpus, PolicyStats(case_stats.corpus)).merge(case_stats)
         for record in data.get("cases", []):
             corpus = record["id"].split("/", 1)[0]
-            self._records[record["id"]] = {k: v for k, v in record.items() if k != "report"}
+            if self.settings.baseline == "compare":  # only the release summary reads them
+                self._records[record["id"]] = {k: v for k, v in record.items() if k != "report"}
             if "report" in record:
                 self._report_entries.append(record["report"])
             elif record["kind"] == "errors" and self.settings.report:
                 from .report.json_report import error_entry
 
                 self._report_entries.append(error_entry(record["id"], record.get("message", "not judged")))
-            self._rates[record["id"]] = (record.get("runs", 1), record.get("passes", int(record["kind"] == "passed")))
+            if self.settings.repeat > 1:  # only the pass^k table reads them
+                self._rates[record["id"]] = (record.get("runs", 1),
+                                             record.get("passes", int(record["kind"] == "passed")))
             tally = self._tallies.setdefault(corpus, CorpusTally())
             kind = record["kind"]
             if kind == "passed" and getattr(report, "outcome", "") == "failed" and len(data["cases"]) == 1:
