@@ -361,9 +361,16 @@ def _plugin_agent(fixtureinfo: Any) -> bool:
 
 
 def _fill_agent(item: pytest.Function, handle: CaseHandle) -> None:
-    """A lean item's ``agent``: what the plugin's ``agent`` fixture would return."""
-    if "agent" not in item.funcargs:
-        item.funcargs["agent"] = handle.corpus_run.corpus.import_agent(item.config.rootpath)
+    """A lean item's ``agent``: what the plugin's ``agent`` fixture would return.
+
+    ``request`` too, when an autouse fixture put it in the closure: its value is the item's own
+    request, which pytest 9 would otherwise wrap in a new pseudo fixture definition per item.
+    """
+    funcargs = item.funcargs
+    if "agent" not in funcargs:
+        funcargs["agent"] = handle.corpus_run.corpus.import_agent(item.config.rootpath)
+    if "request" in item.fixturenames and "request" not in funcargs:
+        funcargs["request"] = item._request
 
 
 class CaseItem(pytest.Function):

@@ -141,6 +141,9 @@ def validate(path: Path, document: Any, fix: str = "") -> CassetteData:
 
 
 def _interaction(fail: Callable[[str, str], CassetteError], where: str, item: Any) -> dict[str, Any]:
+    plain = _plain_interaction(item)
+    if plain is not None:
+        return plain
     if not isinstance(item, dict):
         raise fail(where, "expected an object with 'request' and 'response'")
     request, response = item.get("request"), item.get("response")
@@ -169,6 +172,50 @@ def _interaction(fail: Callable[[str, str], CassetteError], where: str, item: An
             "body": {"string": _text(fail, f"{where}.response.body.string", body["string"])},
         },
     }
+
+
+def _plain_interaction(item: Any) -> dict[str, Any] | None:
+    """The common case, checked without building error paths: what :func:`_interaction` returns
+    for a well-formed interaction (text bodies, header lists of strings), else ``None``."""
+    if type(item) is not dict:
+        return None
+    request, response = item.get("request"), item.get("response")
+    if type(request) is not dict or type(response) is not dict:
+        return None
+    method, uri, body = request.get("method"), request.get("uri"), request.get("body")
+    status, answer = response.get("status"), response.get("body")
+    if type(method) is not str or type(uri) is not str or (body is not None and type(body) is not str):
+        return None
+    if type(status) is not dict or type(status.get("code")) is not int or type(answer) is not dict:
+        return None
+    string = answer.get("string", _MISSING)
+    if string is not None and type(string) is not str:
+        return None
+    request_headers, response_headers = _plain_headers(request.get("headers")), _plain_headers(response.get("headers"))
+    if request_headers is None or response_headers is None:
+        return None
+    return {
+        "request": {"body": body, "headers": request_headers, "method": method, "uri": uri},
+        "response": {
+            "status": {"code": status["code"], "message": str(status.get("message") or "")},
+            "headers": response_headers,
+            "body": {"string": string},
+        },
+    }
+
+
+_MISSING = object()
+
+
+def _plain_headers(value: Any) -> dict[str, list[str]] | None:
+    if value is None:
+        return {}
+    if type(value) is not dict:
+        return None
+    for values in value.values():
+        if type(values) is not list or any(type(v) is not str for v in values):
+            return None
+    return {str(name): list(values) for name, values in value.items()}
 
 
 def _text(fail: Callable[[str, str], CassetteError], where: str, value: Any) -> str | None:

@@ -45,12 +45,29 @@ def _main_text(sample: Sample, ctx: MutationContext) -> list[str]:
 _SUPPORT_LOCAL = re.compile(r"(support|help|helpdesk|service|kundenservice|info|hello|contact)@")
 
 
+# id(corpus profile) → (profile, address): the address depends on the whole corpus's e-mails only,
+# and the oversize and injection operators ask for it on every sample.
+_SUPPORT_CACHE: dict[int, tuple[object, str]] = {}
+
+
 def _support_address(ctx: MutationContext) -> str:
     """The corpus's own support address, or one at its most common domain."""
-    for email in profile(ctx).emails:
+    prof = profile(ctx)
+    known = _SUPPORT_CACHE.get(id(prof))
+    if known is not None and known[0] is prof:
+        return known[1]
+    address = _find_support_address(prof.emails)
+    if len(_SUPPORT_CACHE) >= 64:
+        _SUPPORT_CACHE.clear()
+    _SUPPORT_CACHE[id(prof)] = (prof, address)
+    return address
+
+
+def _find_support_address(emails: tuple[str, ...]) -> str:
+    for email in emails:
         if _SUPPORT_LOCAL.match(email):
             return email
-    domains = Counter(email.rsplit("@", 1)[1] for email in profile(ctx).emails)
+    domains = Counter(email.rsplit("@", 1)[1] for email in emails)
     return f"support@{min(domains, key=lambda d: (-domains[d], d)) if domains else 'example.com'}"
 
 

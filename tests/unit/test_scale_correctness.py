@@ -276,3 +276,43 @@ def test_memoised_policy_matches_hand_out_fresh_args(tmp_path: Path) -> None:
     second = policy.match_request("post", url, '{"tag": "b"}')
     assert second is not None and second.args == {"x": "1", "ticket": "T-1", "tag": "b"}
     assert policy.match_request("GET", url) is None and policy.match_request("GET", url) is None
+
+
+HEADERS = st.dictionaries(st.sampled_from(["content-type", "Set-Cookie", "x-id"]),
+                          st.lists(st.text(max_size=4), max_size=2) | st.text(max_size=3) | st.integers(0, 9),
+                          max_size=3) | st.none()
+INTERACTIONS = st.fixed_dictionaries({
+    "request": st.fixed_dictionaries({
+        "method": st.sampled_from(["GET", "POST"]), "uri": st.just("http://127.0.0.1/x"),
+        "body": st.none() | st.text(max_size=5) | st.binary(max_size=3), "headers": HEADERS}),
+    "response": st.fixed_dictionaries({
+        "status": st.fixed_dictionaries({"code": st.integers(100, 599) | st.booleans(),
+                                         "message": st.none() | st.text(max_size=3)}),
+        "headers": HEADERS,
+        "body": st.fixed_dictionaries({"string": st.none() | st.text(max_size=5) | st.binary(max_size=3)})}),
+})
+
+
+@settings(max_examples=300, deadline=None)
+@given(INTERACTIONS)
+def test_fast_cassette_validation_equals_the_checked_one(item: dict[str, Any]) -> None:
+    from pytest_agentreal.cassettes import store
+    from pytest_agentreal.errors import CassetteError
+
+    def fail(where: str, message: str) -> CassetteError:
+        return CassetteError(Path("c.json"), f"{where}: {message}")
+
+    def checked(value: dict[str, Any]) -> Any:
+        fast, store._plain_interaction = store._plain_interaction, lambda _: None  # type: ignore[assignment]
+        try:
+            return store._interaction(fail, "interactions[0]", value)
+        except CassetteError as error:
+            return str(error)
+        finally:
+            store._plain_interaction = fast
+
+    try:
+        got: Any = store._interaction(fail, "interactions[0]", item)
+    except CassetteError as error:
+        got = str(error)
+    assert got == checked(item)
