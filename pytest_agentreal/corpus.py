@@ -39,6 +39,7 @@ class Corpus:
     # id(sample) → valid? for the corpus's own samples: every `missing` case of a sample asks
     # whether the original is valid.
     _valid: dict[int, bool] = field(default_factory=dict, repr=False)
+    _required: dict[tuple[int, str], bool] = field(default_factory=dict, repr=False)
 
     @property
     def name(self) -> str:
@@ -82,11 +83,18 @@ class Corpus:
         """
         if self.input_schema is None:
             return False
+        own = id(sample) in self._own_ids
+        if own and (id(sample), pointer) in self._required:
+            # drop, null and empty ask about the same field of the same sample
+            return self._required[id(sample), pointer]
         try:
             reduced = pointers.remove(sample, pointer)
         except pointers.PointerError:
             return False
-        return self._sample_is_valid(sample) and not self.input_schema.is_valid(reduced)
+        required = self._sample_is_valid(sample) and not self.input_schema.is_valid(reduced)
+        if own:
+            self._required[id(sample), pointer] = required
+        return required
 
     def _sample_is_valid(self, sample: Sample) -> bool:
         assert self.input_schema is not None
