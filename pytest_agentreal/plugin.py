@@ -165,12 +165,11 @@ class _LazySession:
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         data = getattr(report, "agentreal", None)
-        if data and self._session is not None:
+        # An xdist worker only sends the record on: the controller counts, summarises and reports.
+        if data and self._session is not None and not hasattr(self.config, "workerinput"):
             self._session.tally_report(data, report)
-            if not hasattr(self.config, "workerinput"):
-                # Counted; pytest keeps every report until the end (100k cases), so drop the copy.
-                # (An xdist worker still has to send it to the controller.)
-                del report.agentreal
+            # Counted; pytest keeps every report until the end (100k cases), so drop the copy.
+            del report.agentreal
 
     def pytest_deselected(self, items: list[pytest.Item]) -> None:
         if self._session is not None and items:
