@@ -50,6 +50,29 @@ class Analyser:
             kinds = self._kinds[path] = field_kinds(general)
         return kinds
 
+    def _add_leaf(self, path: Path, child: Any, leaves: list[Leaf]) -> None:
+        """Classify one scalar leaf by its field's kinds (cached per field and value) and record it.
+
+        Shared by the flat fast path and the general walk, so both see a leaf the same way.
+        """
+        kinds = self._kinds.get(path)
+        if kinds is None:
+            kinds = self._field_kinds(path)
+        if kinds:
+            if kinds is _KEEP:
+                return
+            seen = self._classified.get(kinds)
+            if seen is None:
+                seen = self._classified[kinds] = {}
+            found = seen.get(child, _MISSING)
+            if found is _MISSING:
+                found = seen[child] = classify(kinds, child)
+            if found is not None:
+                leaves.append((path, found[0], child, found[1]))
+                return
+        if child.__class__ is str and child:
+            leaves.append((path, "text", child, None))
+
     def leaves(self, record: Any) -> Plan:
         """Every leaf worth a look, and the dict keys that themselves look personal."""
         if record.__class__ is dict:
@@ -62,7 +85,7 @@ class Analyser:
         """:meth:`_walk` of a record without nested values (``None`` when it has some), in one loop."""
         leaves: list[Leaf] = []
         keys: list[Path] = []
-        kinds_of, classified, personal_keys, paths = self._kinds, self._classified, self._pii_keys, self._paths
+        personal_keys, paths = self._pii_keys, self._paths
         for key, child in record.items():
             cls = child.__class__
             if cls is dict or cls is list or key.__class__ is not str:
@@ -78,30 +101,12 @@ class Analyser:
             path = paths.get(key)
             if path is None:
                 path = paths[key] = (key,)
-            kinds = kinds_of.get(path)
-            if kinds is None:
-                kinds = self._field_kinds(path)
-            if kinds:
-                if kinds is _KEEP:
-                    continue
-                seen = classified.get(kinds)
-                if seen is None:
-                    seen = classified[kinds] = {}
-                found = seen.get(child, _MISSING)
-                if found is _MISSING:
-                    found = seen[child] = classify(kinds, child)
-                if found is not None:
-                    leaves.append((path, found[0], child, found[1]))
-                    continue
-            if cls is str and child:
-                leaves.append((path, "text", child, None))
+            self._add_leaf(path, child, leaves)
         return leaves, keys
 
     def _walk(self, record: Any) -> Plan:
         leaves: list[Leaf] = []
         keys: list[Path] = []
-        kinds_of = self._kinds
-        classified = self._classified
         personal_keys = self._pii_keys
 
         def walk(node: Any, path: Path) -> None:
@@ -126,24 +131,7 @@ class Analyser:
                     continue
                 if cls in _SKIPPED:
                     continue
-                child_path = (*path, token)
-                kinds = kinds_of.get(child_path)
-                if kinds is None:
-                    kinds = self._field_kinds(child_path)
-                if kinds:
-                    if kinds is _KEEP:
-                        continue
-                    seen = classified.get(kinds)
-                    if seen is None:
-                        seen = classified[kinds] = {}
-                    found = seen.get(child, _MISSING)
-                    if found is _MISSING:
-                        found = seen[child] = classify(kinds, child)
-                    if found is not None:
-                        leaves.append((child_path, found[0], child, found[1]))
-                        continue
-                if cls is str and child:
-                    leaves.append((child_path, "text", child, None))
+                self._add_leaf((*path, token), child, leaves)
 
         if record.__class__ is dict or record.__class__ is list:
             walk(record, ())
