@@ -1,8 +1,9 @@
 """The batched table gives what the one-value-at-a-time reference gives (fast path == slow path).
 
-``reference_mapping`` is the resolution as first written: every value registered one by one, then
-one loop in digest order drawing candidates until one is free. The table now hashes in batches,
-draws first candidates at once and widens whole pools at once; the mapping must not change.
+``reference_mapping`` is the resolution as specified, one value at a time: where each value starts
+(its pool, or wider), its first candidate (birthdays: a sweep), the uncontested ones kept, the
+rest in digest order. The table hashes in batches, draws first candidates at once and compares
+whole sets; the mapping must be the same.
 """
 
 from __future__ import annotations
@@ -35,38 +36,66 @@ SLOW = [HealthCheck.too_slow, HealthCheck.filter_too_much]  # shared machines: n
 
 
 def reference_mapping(kind: str, norms: list[str], stored: dict[str, str] | None = None) -> dict[str, str]:
-    """Labels → pseudonyms as the original one-value-at-a-time loop hands them out."""
+    """Labels → pseudonyms as the resolution is specified (:mod:`~.resolve`), one value at a time."""
     spec = KINDS[kind]
     hmac = Hmac(KEY)
     pending = {n: hmac(f"{kind}\x1f{n}".encode()) for n in norms}
     stored = dict(stored or {})
     used = {spec.compare(p) for p in stored.values()}
-    assigned: dict[str, str] = {}
-    pool_use: dict[str, int] = {}
-    fresh = []
-    for norm, digest in pending.items():
-        label = digest[:16].hex()
-        if label in stored:
-            assigned[norm] = stored[label]
-        else:
-            fresh.append((digest, norm, label))
-    fresh.sort()
+    fresh = [(digest, norm, digest[:16].hex()) for norm, digest in pending.items()]
+    fresh = [item for item in fresh if item[2] not in stored]
+    # Where each value starts: pools take at most 3/4 of their size, a keyed share of the rest widens.
+    start: dict[str, int] = {norm: 0 for _, norm, _ in fresh}
+    if spec.pool is not None:
+        wanting: dict[tuple[str, int], int] = {}
+        for _, norm, _ in fresh:
+            wanting[spec.pool(norm)] = wanting.get(spec.pool(norm), 0) + 1
+        for digest, norm, _ in fresh:
+            room, want = spec.pool(norm)[1] * 3 // 4, wanting[spec.pool(norm)]
+            if want > room and int.from_bytes(digest[24:32], "big") >= room * 2**64 // want:
+                start[norm] = spec.widen_at
+    # First candidates (birthdays: swept in the order of their first candidates, ties by digest).
+    first: dict[str, str | None] = {}
+    if kind == "dob":
+        used_days = {dt.date.fromisoformat(u).toordinal() for u in used}
+        previous = 0
+        targets = []
+        for digest, norm, _ in fresh:
+            target = dt.date.fromisoformat(spec.generate(digest, 0, norm)).toordinal()
+            targets.append((target, digest, norm))
+        for target, _digest, norm in sorted(targets):
+            base = dt.date.fromisoformat(norm[:10]).toordinal()
+            day = max(target, previous + 1)
+            while day == base or day in used_days or (norm.endswith("~") and dt.date.fromordinal(day).day > 12):
+                day += 1
+            first[norm] = dt.date.fromordinal(day).isoformat()
+            previous = day
+    else:
+        for digest, norm, _ in fresh:
+            first[norm] = spec.generate(digest, start[norm], norm)
+    # Kept: candidates no other value wants, not used, no real value.
+    wanted: dict[str, int] = {}
+    for candidate in first.values():
+        key = spec.compare(candidate)  # type: ignore[arg-type]
+        wanted[key] = wanted.get(key, 0) + 1
+    taken = set()
+    rest = []
     for digest, norm, label in fresh:
-        first, pool = 0, ""
-        if spec.pool is not None:
-            pool, size = spec.pool(norm)
-            if pool_use.get(pool, 0) * 4 >= size * 3:
-                first = spec.widen_at
-        for attempt in range(first, 100_000):
+        key = spec.compare(first[norm])  # type: ignore[arg-type]
+        if wanted[key] == 1 and key not in used and not (spec.avoid_originals and key in pending):
+            taken.add(key)
+            stored[label] = first[norm]  # type: ignore[assignment]
+        else:
+            rest.append((digest, norm, label))
+    # The others in digest order: the first free candidate from where they started.
+    for digest, norm, label in sorted(rest):
+        for attempt in range(start[norm], 100_000):
             candidate = spec.generate(digest, attempt, norm)
             key = spec.compare(candidate)
-            if key not in used and not (spec.avoid_originals and (key in pending or key in assigned)):
+            if key not in used and key not in taken and not (spec.avoid_originals and key in pending):
                 break
-        if spec.pool is not None and attempt < spec.widen_at:
-            pool_use[pool] = pool_use.get(pool, 0) + 1
-        used.add(key)
+        taken.add(key)
         stored[label] = candidate
-        assigned[norm] = candidate
     return stored
 
 
@@ -123,7 +152,7 @@ def test_emails_resolve_as_the_reference(norms: list[str]) -> None:
 
 
 def test_used_up_pools_resolve_as_the_reference() -> None:
-    # Enough names and addresses to use up their pools (the widening happens mid-way).
+    # Enough names and addresses to use up their pools (a share of them widens).
     rng = random.Random(1)
     names = sorted({"".join(rng.choice("abcdefghijklmnop") for _ in range(7)) for _ in range(3600)})
     names += ["maria", "james", "anna"]  # the first-name pool too

@@ -293,7 +293,9 @@ def engine_output() -> dict[str, Any]:
 
 def current() -> dict[str, Any]:
     """Everything the golden file holds, as JSON would give it back."""
-    data: dict[str, Any] = json.loads(json.dumps({"kinds": kind_cases(), "engine": engine_output()}))
+    data: dict[str, Any] = json.loads(
+        json.dumps({"kinds": kind_cases(), "engine": engine_output(), "noisy": kind_cases(noisy=True)})
+    )
     return data
 
 

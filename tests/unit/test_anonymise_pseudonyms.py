@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
 import json
@@ -174,3 +175,43 @@ def test_mapping_file_is_json_sorted_by_kind_and_digest(tmp_path: Path) -> None:
     assert list(data["kinds"]) == sorted(data["kinds"])
     assert all(list(entries) == sorted(entries) for entries in data["kinds"].values())
     assert MappingFile.load(path, KEY).entries == table.mapping.entries
+
+
+def _day(text: str) -> int:
+    return dt.date.fromisoformat(text[:10]).toordinal()
+
+
+def test_consecutive_birthdays_stay_distinct_and_close() -> None:
+    # Every day of eleven years is someone's birthday: no day is free, yet no two collide.
+    norms = [(dt.date(1950, 1, 1) + dt.timedelta(days=i)).isoformat() for i in range(4000)]
+    shuffled = norms[:]
+    random.Random(3).shuffle(shuffled)
+    mappings = []
+    for order in (norms, shuffled):
+        table = PseudonymTable(KEY)
+        table.register_many("dob", order)
+        table.resolve()
+        mappings.append({n: table.lookup("dob", n) for n in norms})
+    fakes = mappings[0]
+    assert mappings[1] == fakes
+    assert len(set(fakes.values())) == len(norms)
+    shifts = [_day(fake) - _day(real) for real, fake in fakes.items()]
+    assert 0 not in shifts and max(map(abs, shifts)) <= 2 * 365
+
+
+def test_birthdays_of_a_later_run_avoid_the_pinned_ones() -> None:
+    early = [(dt.date(1950, 1, 1) + dt.timedelta(days=2 * i)).isoformat() for i in range(1500)]
+    late = [(dt.date(1950, 1, 2) + dt.timedelta(days=2 * i)).isoformat() for i in range(1500)]
+    first = PseudonymTable(KEY)
+    first.register_many("dob", early)
+    first.resolve()
+    pinned = {n: first.lookup("dob", n) for n in early}
+    # Ambiguous D/M dates ("~") must stay valid read either way: a day of the month of at most 12.
+    ambiguous = [f"1951-0{1 + i % 9}-0{1 + i % 9}~" for i in range(9)] + ["1951-03-04~", "1951-04-03~"]
+    second = PseudonymTable(KEY, MappingFile(None, first.mapping.key_id, {"dob": dict(first.mapping.entries["dob"])}))
+    second.register_many("dob", late + early + ambiguous)
+    second.resolve()
+    assert {n: second.lookup("dob", n) for n in early} == pinned
+    fakes = [second.lookup("dob", n) for n in late + ambiguous]
+    assert len(set(fakes)) == len(fakes) and not set(fakes) & set(pinned.values())
+    assert all(dt.date.fromisoformat(second.lookup("dob", n)).day <= 12 for n in ambiguous)

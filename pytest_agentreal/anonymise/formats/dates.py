@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as _dt
 import re
+from collections.abc import Sequence
+from itertools import repeat
 
 from .kinds import Kind, register_kind
 from .shapes import mimic_case, stream, words
@@ -56,21 +58,26 @@ def _normalise_dob(text: str) -> str | None:
     return date.isoformat() + ("~" if ambiguous else "")
 
 
+def _shift(data: bytes, span: int) -> int:
+    shift = 1 + int.from_bytes(data[:8], "big") % span
+    return shift if data[8] & 1 else -shift
+
+
+def _shifted(base: int, shift: int) -> int:
+    # Day numbers instead of timedelta arithmetic: the same dates, fewer objects.
+    day = base + shift
+    return day if 0 < day <= _LAST_DAY else base - shift  # near year 1 or 9999: the other way
+
+
 def _generate_dob(digest: bytes, attempt: int, norm: str) -> str:
     data = stream(digest, attempt)
     span = 365 + 120 * attempt  # the window widens only when a collision asks for it
-    shift = 1 + int.from_bytes(data[:8], "big") % span
-    if not data[8] & 1:
-        shift = -shift
     # Collisions ask for attempt after attempt of one value: its day number is parsed once.
     global _last
     last = _last  # one read: another thread may replace it meanwhile
     if last[0] != norm:
         last = _last = (norm, _dt.date.fromisoformat(norm[:10]).toordinal())
-    base = last[1]
-    # Day numbers instead of timedelta arithmetic: the same dates, fewer objects.
-    day = base + shift if 0 < base + shift <= _LAST_DAY else base - shift  # near year 1 or 9999: the other way
-    shifted = _dt.date.fromordinal(day)
+    shifted = _dt.date.fromordinal(_shifted(last[1], _shift(data, span)))
     if norm[-1] == "~" and shifted.day > 12:
         shifted = shifted.replace(day=1 + (shifted.day - 1) % 12)
     return shifted.isoformat()
@@ -78,6 +85,95 @@ def _generate_dob(digest: bytes, attempt: int, norm: str) -> str:
 
 _LAST_DAY = _dt.date.max.toordinal()
 _last: tuple[str, int] = ("", 0)
+
+
+def _place_dobs(digests: Sequence[bytes], norms: Sequence[str], used: set[str]) -> list[str | None]:
+    """Every date at once: the first free day from its keyed shift on (see :attr:`Kind.place_many`).
+
+    Consecutive birthdays over decades leave no day free: drawn one by one, half of the values
+    would collide, each several times. Instead the values are swept in the order of their first
+    candidates (ties by digest): each takes its candidate, or the day after the one placed before
+    it, skipping days ``used`` already, its own day and (for D/M-ambiguous dates) days above 12.
+    The result depends only on the set of values, and shifts stay within about a year and a half
+    (a queue forms only where more candidates than days fall). ``None``: past year 9999.
+    """
+    count = len(norms)
+    fromiso, fromordinal = _dt.date.fromisoformat, _dt.date.fromordinal
+    bases = [fromiso(norm[:10]).toordinal() for norm in norms]
+    targets = list(map(_shifted, bases, map(_shift, digests, repeat(365))))
+    ambiguous = [i for i, norm in enumerate(norms) if norm[-1] == "~"]
+    for i in ambiguous:  # the first candidate of a D/M-ambiguous date has a day of at most 12
+        shifted = fromordinal(targets[i])
+        if shifted.day > 12:
+            targets[i] = shifted.replace(day=1 + (shifted.day - 1) % 12).toordinal()
+    # Order by (first candidate, digest): one integer key each, sorted in C.
+    keys = [target << 128 | int.from_bytes(digest[:16], "big") for target, digest in zip(targets, digests, strict=True)]
+    order = sorted(range(count), key=keys.__getitem__)
+    taken = _Taken(used, count)
+    odd = set(ambiguous)
+    out: list[str | None] = [None] * count
+    previous = 0
+    for i in order:
+        target, base = targets[i], bases[i]
+        day = target if target > previous else previous + 1
+        if day == base or (taken and day in taken) or (odd and i in odd):
+            day = _free_day(day, base, taken, i in odd)
+        if day > _LAST_DAY:
+            continue  # left to the generic resolution
+        out[i] = fromordinal(day).isoformat()
+        previous = day
+    return out
+
+
+def _free_day(day: int, base: int, taken: _Taken, ambiguous: bool) -> int:
+    """The first day from ``day`` on that is not ``base`` nor taken (day of month <= 12 if ``ambiguous``)."""
+    while day <= _LAST_DAY:
+        if day == base:
+            day += 1
+        elif day in taken:
+            day = taken.after(day)
+        elif ambiguous and (date := _dt.date.fromordinal(day)).day > 12:
+            day = (date.replace(day=28) + _dt.timedelta(days=4)).replace(day=1).toordinal()  # the 1st of next month
+        else:
+            break
+    return day
+
+
+class _Taken:
+    """Day numbers of the pseudonyms already handed out, with a skip over long runs of them."""
+
+    def __init__(self, used: set[str], count: int) -> None:
+        self._used = used
+        self._jump: dict[int, int] = {}
+        self._days: set[int] | None = None
+        if used and len(used) <= 4 * count + 4096:  # else look each probe up as a string (few values)
+            self._days = {d for d in map(_day_number, used) if d is not None}
+
+    def __bool__(self) -> bool:
+        return bool(self._used)
+
+    def __contains__(self, day: int) -> bool:
+        if self._days is not None:
+            return day in self._days
+        return 0 < day <= _LAST_DAY and _dt.date.fromordinal(day).isoformat() in self._used
+
+    def after(self, day: int) -> int:
+        """The first day after ``day`` not taken (path compression: runs are walked once)."""
+        path = []
+        jump = self._jump
+        while day in self:
+            path.append(day)
+            day = jump.get(day, day + 1)
+        for step in path:
+            jump[step] = day
+        return day
+
+
+def _day_number(text: str) -> int | None:
+    try:
+        return _dt.date.fromisoformat(text).toordinal()
+    except ValueError:
+        return None
 
 
 def _pad(template: str, value: int) -> str:
@@ -117,5 +213,6 @@ DOB = register_kind(
         _generate_dob,
         _render_dob,
         avoid_originals=False,  # birthdays are shared by many people; only distinctness matters
+        place_many=_place_dobs,
     )
 )

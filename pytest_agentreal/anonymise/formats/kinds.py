@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 REDACTED = "[REDACTED]"
 """What secrets (API keys, tokens in URLs, passwords) become: removed, never pseudonymised."""
+
+
+Placer = Callable[[Sequence[bytes], Sequence[str], set[str]], list[str | None]]
+"""``(digests, norms, used) -> pseudonym or None`` per value: see :attr:`Kind.place_many`."""
 
 
 def never_safe(norm: str) -> bool:
@@ -30,10 +34,15 @@ class Kind:
     safe: Callable[[str], bool] = never_safe
     """Values that are not personal (reserved domains, private IPs): left as they are."""
     pool: Callable[[str], tuple[str, int]] | None = None
-    """For pool-drawn kinds: ``norm -> (pool name, pool size)``; with ``widen_at``, lets the table
-    skip straight to the wider candidates once a pool is (nearly) used up."""
+    """For pool-drawn kinds: ``norm -> (pool name, pool size)``. The table lets at most 3/4 of a
+    pool be drawn; the values beyond start at ``widen_at`` (a keyed share of them, see
+    :mod:`..resolve`)."""
     widen_at: int = 0
     """The first attempt at which ``generate`` draws from a wider space than the pool."""
+    place_many: Placer | None = None
+    """For kinds whose candidates crowd (every day of a range may be someone's birthday): places
+    many values at once, distinct from each other and from the ``used`` keys (``None``: left to
+    the generic resolution). Must depend on the set of ``(digest, norm)`` only, not their order."""
 
 
 KINDS: dict[str, Kind] = {}

@@ -1,4 +1,4 @@
-"""IP addresses: public ones replaced by documentation, benchmarking and reserved addresses."""
+"""IP addresses: public ones replaced by documentation and reserved addresses."""
 
 from __future__ import annotations
 
@@ -79,18 +79,20 @@ def ip_is_personal(norm: str) -> bool:
 
 
 def _generate_ip(digest: bytes, attempt: int, norm: str) -> str:
-    data = stream(digest, attempt)
+    # The first wider candidate reads bytes of the digest that the documentation draw did not.
+    data = digest[8:] if attempt == _WIDEN_AT else stream(digest, attempt)
     number = as_int(data[:8])
     if ":" in norm:
         return str(ipaddress.IPv6Address((0x20010DB8 << 96) | (as_int(data[8:20]))))
-    # Documentation ranges first (what readers expect), then benchmarking, then the reserved /4:
-    # none of them routes to anyone.
-    if attempt < 4:
+    # Documentation ranges first (what readers expect), then the reserved 240.0.0.0/4: large
+    # enough for any corpus, and neither routes to anyone.
+    if attempt < _WIDEN_AT:
         return f"{_TEST_NETS[number % 3]}{1 + (number // 3) % 254}"
-    # Then benchmarking (198.18.0.0/15), then the reserved 240.0.0.0/4.
-    base, size = ((198 << 24 | 18 << 16), 131070) if attempt < 16 else ((240 << 24), (1 << 28) - 2)
-    value = base + 1 + number % size
+    value = (240 << 24) + 1 + number % ((1 << 28) - 2)
     return f"{value >> 24}.{value >> 16 & 255}.{value >> 8 & 255}.{value & 255}"
+
+
+_WIDEN_AT = 4
 
 
 IP = register_kind(
@@ -101,6 +103,6 @@ IP = register_kind(
         lambda o, c: c,
         safe=lambda n: not ip_is_personal(n),
         pool=lambda norm: ("v6", 1 << 96) if ":" in norm else ("v4", 3 * 254),
-        widen_at=4,
+        widen_at=_WIDEN_AT,
     )
 )

@@ -1,0 +1,196 @@
+"""Handing out the pseudonyms of one kind's new values: a pure function of the table's state.
+
+For the values registered since the last resolution (``norms``), :func:`settle`:
+
+1. keys each one: ``HMAC-SHA256(key, kind ␟ norm)`` (labels: the digest's first 16 bytes in hex);
+   values the mapping file already holds keep their pseudonym;
+2. draws every first candidate at once (``generate(digest, start, norm)``). For pool-drawn kinds
+   at most 3/4 of a pool is handed out: when more values want it, a keyed share of them (by the
+   digest's last 8 bytes, so the same values whatever the order) starts at ``widen_at`` instead;
+   kinds that crowd (birthdays) place all their values at once (:attr:`~.formats.Kind.place_many`);
+3. keeps every candidate that no other value wants, that no earlier pseudonym took and (for kinds
+   that avoid originals) that equals no real value of the kind — nearly all of them;
+4. resolves the rest in digest order: each takes its first free candidate, attempt after attempt.
+
+Every step depends on the *set* of values only, so shuffled input gives the same mapping; distinct
+values get distinct pseudonyms by construction of step 4. Only the contested few are sorted.
+
+Being pure (it reads the table's state and returns a :class:`Settled`), it can run in another
+process (:mod:`.parallel`) with the same result.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Container, Sequence
+from dataclasses import dataclass, field
+from itertools import repeat
+
+from .formats import KINDS, Kind
+
+__all__ = ["DIGEST_BYTES", "Settled", "settle"]
+
+DIGEST_BYTES = 16
+"""128 bits of the HMAC label a mapping entry: unique for any corpus, and half the file size."""
+_MAX_ATTEMPTS = 100_000
+_TIER_BITS = 1 << 64
+
+
+@dataclass(slots=True)
+class Settled:
+    """What resolving one kind decided; :meth:`~.pseudonyms.PseudonymTable` applies it."""
+
+    kind: str
+    pinned: dict[str, str]
+    """Norm → pseudonym kept from the mapping file."""
+    norms: list[str]
+    """The other values, each with its label, pseudonym and compare key below (same order)."""
+    labels: list[str]
+    pseudonyms: list[str]
+    keys: list[str]
+    """``compare(pseudonym)``: the same list as ``pseudonyms`` for kinds compared by ``str``."""
+    pool_use: dict[str, int] = field(default_factory=dict)
+    """Pool → how many more pseudonyms were drawn from it."""
+
+
+def settle(
+    kind: str,
+    norms: Sequence[str],
+    hmac_many: Callable[[list[bytes]], list[bytes]],
+    stored: dict[str, str],
+    used: set[str],
+    assigned: Container[str],
+    pool_use: dict[str, int],
+) -> Settled:
+    """Pseudonyms for ``norms`` (distinct, none resolved yet) given the table's state of ``kind``.
+
+    ``stored``: the mapping's labels → pseudonyms; ``used``: compare keys of every pseudonym
+    handed out; ``assigned``: real values resolved before (avoided as pseudonyms, like ``norms``).
+    Nothing is modified.
+    """
+    prefix = kind + "\x1f"
+    digests = hmac_many([(prefix + n).encode() for n in norms])
+    labels = [d[:DIGEST_BYTES].hex() for d in digests]
+    fresh = norms if isinstance(norms, list) else list(norms)
+    pinned: dict[str, str] = {}
+    if stored:
+        known = list(map(stored.get, labels))
+        if known.count(None) != len(known):
+            keep = [i for i, found in enumerate(known) if found is None]
+            pinned = {norms[i]: found for i, found in enumerate(known) if found is not None}
+            fresh = [norms[i] for i in keep]
+            digests = [digests[i] for i in keep]
+            labels = [labels[i] for i in keep]
+    spec = KINDS[kind]
+    originals = _Originals(norms, assigned) if spec.avoid_originals else None
+    pseudonyms, keys, drawn = _draw(spec, digests, fresh, used, originals, pool_use)
+    return Settled(kind, pinned, fresh, labels, pseudonyms, keys, drawn)
+
+
+class _Originals:
+    """The real values of a kind in this run (a pseudonym must equal none of them)."""
+
+    __slots__ = ("assigned", "norms")
+
+    def __init__(self, norms: Sequence[str], assigned: Container[str]) -> None:
+        self.norms = norms if isinstance(norms, (set, frozenset, dict)) else set(norms)
+        self.assigned = assigned
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.norms or key in self.assigned
+
+    def among(self, keys: set[str]) -> set[str]:
+        """The keys that are real values."""
+        found = keys.intersection(self.norms)
+        assigned = self.assigned
+        if isinstance(assigned, (set, frozenset, dict)) and len(assigned) <= len(keys):
+            found.update(keys.intersection(assigned))
+        else:
+            found.update(k for k in keys if k in assigned)
+        return found
+
+
+def _draw(
+    spec: Kind,
+    digests: list[bytes],
+    norms: list[str],
+    used: set[str],
+    originals: _Originals | None,
+    pool_use: dict[str, int],
+) -> tuple[list[str], list[str], dict[str, int]]:
+    """``(pseudonyms, compare keys, pool use)`` of the fresh values (steps 2-4 of the module)."""
+    count = len(norms)
+    generate, compare = spec.generate, spec.compare
+    pools_of: list[tuple[str, int]] | None = None
+    starts: list[int] | None = None
+    if spec.pool is not None:
+        pools_of = list(map(spec.pool, norms))
+        starts = _starts(pools_of, digests, pool_use, spec.widen_at)
+    candidates: list[str | None]
+    if spec.place_many is not None:
+        candidates = spec.place_many(digests, norms, used)
+    else:
+        candidates = list(map(generate, digests, starts if starts is not None else repeat(0), norms))
+    keys: list[str | None] = candidates if compare is str else [None if c is None else compare(c) for c in candidates]
+    distinct = set(keys)
+    bad: set[str | None] = set()
+    if len(distinct) != count:  # wanted by several values (or left unplaced: None)
+        bad.update(k for k, n in Counter(keys).items() if n > 1)
+        if None in distinct:
+            bad.add(None)
+    if used:
+        bad.update(distinct.intersection(used))
+    if originals is not None:
+        bad.update(originals.among(distinct))  # type: ignore[arg-type]
+    attempts: list[int] | None = None
+    if bad:
+        taken = distinct - bad  # the keys kept: unique, free and no real value
+        rest = [i for i, key in enumerate(keys) if key in bad]
+        rest.sort(key=digests.__getitem__)
+        if pools_of is not None:
+            attempts = starts[:] if starts is not None else [0] * count
+        for i in rest:
+            digest, norm = digests[i], norms[i]
+            for attempt in range(starts[i] if starts is not None else 0, _MAX_ATTEMPTS):
+                candidate = generate(digest, attempt, norm)
+                # compare() of a canonical pseudonym is its normal form: comparable to originals.
+                key = candidate if compare is str else compare(candidate)
+                if key not in taken and key not in used and not (originals is not None and key in originals):
+                    break
+            else:  # pragma: no cover - pools plus compounds
+                raise RuntimeError(f"no free pseudonym of kind {spec.name!r}")
+            taken.add(key)
+            candidates[i] = candidate
+            if keys is not candidates:
+                keys[i] = key
+            if attempts is not None:
+                attempts[i] = attempt
+    drawn: dict[str, int] = {}
+    if pools_of is not None:
+        widen_at = spec.widen_at
+        final = attempts if attempts is not None else starts
+        if final is None:
+            drawn = dict(Counter(pool for pool, _size in pools_of))
+        else:
+            drawn = dict(Counter(pool for (pool, _size), a in zip(pools_of, final, strict=True) if a < widen_at))
+    return candidates, keys, drawn  # type: ignore[return-value]  # no None is left
+
+
+def _starts(
+    pools_of: list[tuple[str, int]], digests: list[bytes], pool_use: dict[str, int], widen_at: int
+) -> list[int] | None:
+    """The attempt each value starts at: 0 (its pool), or ``widen_at`` for a keyed share of the
+    values of a pool that cannot take them all (``None``: every value starts at 0)."""
+    thresholds: dict[tuple[str, int], int] = {}
+    for (pool, size), wanting in Counter(pools_of).items():
+        room = max(0, size * 3 // 4 - pool_use.get(pool, 0))
+        if wanting > room:
+            # A value stays in its pool when its digest's last 8 bytes fall below room / wanting.
+            thresholds[(pool, size)] = room * _TIER_BITS // wanting
+    if not thresholds:
+        return None
+    get = thresholds.get
+    return [
+        widen_at if (limit := get(pool)) is not None and int.from_bytes(digest[24:32], "big") >= limit else 0
+        for pool, digest in zip(pools_of, digests, strict=True)
+    ]
