@@ -4,6 +4,12 @@ Cases that compare with their original (``invariant``, ``no_new_actions``) reuse
 outcome, computed once per sample per process; sending a sample's cases to several workers would
 run its original several times. Every other test is its own scope, so it is spread like
 ``--dist load``.
+
+The bookkeeping is xdist's ``LoadScopeScheduling`` with its per-test costs made constant: the
+controller handles every report of every case, and the base class looks up each test's position
+with ``list.index`` (linear in the collection) and counts pending tests over every scope a worker
+ever ran (linear in the run so far) — quadratic over 10,000s of cases, and enough controller CPU
+to cost the workers their second core.
 """
 
 from __future__ import annotations
@@ -27,10 +33,67 @@ def sample_scope(nodeid: str) -> str:
 
 
 class SampleScheduling(LoadScopeScheduling):  # type: ignore[misc]
-    """LoadScope scheduling with one scope per corpus sample."""
+    """LoadScope scheduling with one scope per corpus sample (and constant cost per test)."""
 
     def __init__(self, config: Any, log: Any = None) -> None:
         super().__init__(config, log)
+        self._scopes: dict[str, str] = {}
+        self._positions: dict[Any, dict[str, int]] = {}
+        # node → scope → tests of that unit not finished yet; a finished unit leaves assigned_work.
+        self._left: dict[Any, dict[str, int]] = {}
 
     def _split_scope(self, nodeid: str) -> str:
-        return sample_scope(nodeid)
+        scope = self._scopes.get(nodeid)
+        if scope is None:
+            scope = self._scopes[nodeid] = sample_scope(nodeid)
+        return scope
+
+    def _pending_of(self, workload: dict[str, dict[str, bool]]) -> int:
+        # Finished units are dropped from the workload (see mark_test_complete): only a worker's
+        # few open units are counted.
+        return sum(list(unit.values()).count(False) for unit in workload.values())
+
+    def mark_test_complete(self, node: Any, item_index: int, duration: float = 0) -> None:
+        """Mark one test done; a unit with nothing left leaves the worker's workload."""
+        nodeid = self.registered_collections[node][item_index]
+        scope = self._split_scope(nodeid)
+        workload = self.assigned_work[node]
+        unit = workload.get(scope)
+        if unit is not None and not unit.get(nodeid, True):
+            unit[nodeid] = True
+            left = self._left[node]
+            left[scope] -= 1
+            if not left[scope]:
+                del left[scope], workload[scope]
+        self._reschedule(node)
+
+    def _assign_work_unit(self, node: Any) -> None:
+        """Send the next unit to ``node`` (positions looked up in a dict, not with ``list.index``)."""
+        assert self.workqueue
+        scope, work_unit = self.workqueue.popitem(last=False)
+        self.assigned_work.setdefault(node, {})[scope] = work_unit
+        positions = self._positions.get(node)
+        if positions is None:
+            collection = self.registered_collections[node]
+            positions = self._positions[node] = {nodeid: i for i, nodeid in enumerate(collection)}
+        todo = [positions[nodeid] for nodeid, completed in work_unit.items() if not completed]
+        self._left.setdefault(node, {})[scope] = len(todo)
+        node.send_runtest_some(todo)
+
+    def _reschedule(self, node: Any) -> None:
+        """Top up ``node`` with units while it has fewer than ``_LOW_WATER`` tests in hand.
+
+        The controller reads a worker's reports some way behind it (every case sends three);
+        topping up at xdist's two tests left would let a worker run dry while the next unit is
+        on its way.
+        """
+        if node.shutting_down:
+            return
+        if not self.workqueue:
+            node.shutdown()
+            return
+        while self.workqueue and sum(self._left.get(node, {}).values()) < _LOW_WATER:
+            self._assign_work_unit(node)
+
+
+_LOW_WATER = 32  # about two samples' cases of the default mutation set
