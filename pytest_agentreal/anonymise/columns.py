@@ -18,7 +18,9 @@ from typing import TYPE_CHECKING, Any
 from .classify import KEEP, TEXT, Column, classify, classify_strings
 from .composites import COMPOSITES
 from .formats import KINDS, REDACTED
+from .parallel import split_map
 from .pause import gc_paused
+from .pseudonyms import Unresolved
 
 if TYPE_CHECKING:
     from .engine import Anonymiser, Leaf, Path, Plan
@@ -80,11 +82,32 @@ def _collect_many(anonymiser: Anonymiser, records: Sequence[Any], register: bool
             for index in sorted(set(rows) - set(flat)):
                 plans[index] = analyse(records[index])
             if flat:
-                groups.append(_collect_group(anonymiser, records, Group(keys, flat), register))
+                groups.append(Group(keys, flat))
         else:
             for index in rows:
                 plans[index] = analyse(records[index])
+    _classify_groups(anonymiser, records, groups)
+    for group in groups:
+        _collect_group(anonymiser, group, register)
     return Batch(len(records), groups, plans)
+
+
+def _classify_groups(anonymiser: Anonymiser, records: Sequence[Any], groups: list[Group]) -> None:
+    """Fill every group's columns; the columns are classified on several cores at once."""
+    tasks: list[tuple[str, tuple[str, ...], tuple[Any, ...]]] = []
+    for group in groups:
+        for key, values in zip(group.keys, _columns(records, group), strict=True):
+            tasks.append((key, anonymiser.field_kinds((key,)), values))
+    weights = [0.0 if kinds is KEEP else float(len(values)) for _key, kinds, values in tasks]
+    # Only what the column is travels back, not its values (the parent has them).
+    found = split_map(_classified, tasks, weights)
+    position = 0
+    for group in groups:
+        for _ in group.keys:
+            entry = found[position]
+            values = tasks[position][2]
+            group.columns.append(None if entry is None else Column(values, entry[0], entry[1], entry[2]))
+            position += 1
 
 
 def _split_nested(records: Sequence[Any], rows: list[int]) -> list[int]:
@@ -102,16 +125,20 @@ def _columns(records: Sequence[Any], group: Group) -> list[tuple[Any, ...]]:
     return list(zip(*[records[i].values() for i in group.rows], strict=True))
 
 
-def _classified(anonymiser: Anonymiser, key: str, values: tuple[Any, ...]) -> Column | None:
-    """What each value of one column is; ``None`` when nothing in it is personal or free text."""
-    kinds = anonymiser.field_kinds((key,))
+def _classified(
+    task: tuple[str, tuple[str, ...], tuple[Any, ...]],
+) -> tuple[str | None, list[str | None], dict[int, tuple[str, Any]]] | None:
+    """What each value of one column is: ``(main kind, norms, others)`` of its :class:`Column`;
+    ``None`` when nothing in it is personal or free text."""
+    _key, kinds, values = task
     if kinds is KEEP:
         return None
     if set(map(type, values)) == {str}:
         if kinds:
-            return classify_strings(kinds, values)
+            column = classify_strings(kinds, values)
+            return column.kind, column.norms, column.others
         texts = {i: TEXT for i, v in enumerate(values) if v}
-        return Column(values, None, [], texts) if texts else None
+        return (None, [], texts) if texts else None
     others: dict[int, tuple[str, Any]] = {}
     for position, value in enumerate(values):
         if value.__class__ in _SKIPPED:
@@ -121,17 +148,15 @@ def _classified(anonymiser: Anonymiser, key: str, values: tuple[Any, ...]) -> Co
             others[position] = found
         elif value.__class__ is str and value:
             others[position] = TEXT  # a string its field's kinds do not claim is free text
-    return Column(values, None, [], others) if others else None
+    return (None, [], others) if others else None
 
 
-def _collect_group(anonymiser: Anonymiser, records: Sequence[Any], group: Group, register: bool) -> Group:
+def _collect_group(anonymiser: Anonymiser, group: Group, register: bool) -> None:
+    """Register a classified group's values, and note (and collect) its records with free text."""
     table = anonymiser.table
-    columns = _columns(records, group)
     norms: dict[str, list[str]] = {}
     text_rows: set[int] = set()
-    for key, values in zip(group.keys, columns, strict=True):
-        column = _classified(anonymiser, key, values)
-        group.columns.append(column)
+    for column in group.columns:
         if column is None:
             continue
         if column.kind is not None:
@@ -157,7 +182,6 @@ def _collect_group(anonymiser: Anonymiser, records: Sequence[Any], group: Group,
         group.texts[position] = leaves
         if register:
             anonymiser.collect_text(leaves, [])
-    return group
 
 
 def apply_many(anonymiser: Anonymiser, records: Sequence[Any], report: Report | None, batch: Batch) -> list[Any]:
@@ -170,11 +194,31 @@ def _apply_many(anonymiser: Anonymiser, records: Sequence[Any], report: Report |
     out: list[Any] = [None] * batch.size
     for index, plan_ in batch.plans.items():
         out[index] = anonymiser.apply(records[index], report, plan_)
+    table = anonymiser.table
+    tasks = [(anonymiser, column) for group in batch.groups for column in group.columns if column is not None]
+    weights = [float(len(column.values)) for _, column in tasks]
+    try:
+        # Rendering is pure once every value is resolved: columns on several cores at once.
+        with table.frozen():
+            rendered = split_map(_render_column, tasks, weights)
+    except Unresolved:  # a value pass 1 did not register: one by one, resolving on demand
+        rendered = [_render_column(task) for task in tasks]
+    for _, done in tasks:
+        for kind, norms in _looked_up(done):
+            table.note_emitted(kind, norms)
+    results = iter(rendered)
     for group in batch.groups:
         columns = _columns(records, group)
         new_columns: list[Sequence[Any]] = []
         for key, values, column in zip(group.keys, columns, group.columns, strict=True):
-            new_columns.append(values if column is None else _render_column(anonymiser, key, column, report))
+            if column is None:
+                new_columns.append(values)
+                continue
+            new, counts = next(results)
+            new_columns.append(new)
+            if report is not None:
+                for kind, n in counts.items():
+                    anonymiser.count(report, (key,), kind, n)
         if group.texts:
             index_of = {key: i for i, key in enumerate(group.keys)}
             for position, leaves in group.texts.items():
@@ -189,10 +233,11 @@ def _apply_many(anonymiser: Anonymiser, records: Sequence[Any], report: Report |
     return out
 
 
-def _render_column(anonymiser: Anonymiser, key: str, column: Column, report: Report | None) -> list[Any]:
-    """The column with its structured values replaced (free text is left for the per-record pass)."""
-    table = anonymiser.table
-    path: Path = (key,)
+def _render_column(task: tuple[Anonymiser, Column]) -> tuple[list[Any], Counter[str]]:
+    """The column with its structured values replaced (free text is left for the per-record pass),
+    and how many of each kind. Pure: nothing is noted as written (see :func:`_looked_up`)."""
+    anonymiser, column = task
+    lookup_many = anonymiser.table.lookup_many
     values, kind, norms = column.values, column.kind, column.norms
     counts: Counter[str] = Counter()
     new: list[Any]
@@ -200,11 +245,11 @@ def _render_column(anonymiser: Anonymiser, key: str, column: Column, report: Rep
         # The main kind: looked up and rendered for the whole column at once.
         render = KINDS[kind].render
         if None not in norms:
-            new = list(map(render, values, table.lookup_many(kind, norms)))  # type: ignore[arg-type]
+            new = list(map(render, values, lookup_many(kind, norms, note=False)))  # type: ignore[arg-type]
             counts[kind] = len(new)
         else:
             present = [n for n in norms if n is not None]
-            pseudonyms = iter(table.lookup_many(kind, present))
+            pseudonyms = iter(lookup_many(kind, present, note=False))
             new = [v if n is None else render(v, next(pseudonyms)) for v, n in zip(values, norms, strict=True)]
             counts[kind] = len(present)
     else:
@@ -234,13 +279,25 @@ def _render_column(anonymiser: Anonymiser, key: str, column: Column, report: Rep
             counts.update(piece[2] for piece in norm)
         else:
             counts[kind] += 1
-        new[position] = anonymiser.render(kind, value, norm)
+        new[position] = anonymiser.render(kind, value, norm, note=False)
     for kind, (positions, kind_norms) in buckets.items():
         render = KINDS[kind].render
-        for position, pseudonym in zip(positions, table.lookup_many(kind, kind_norms), strict=True):
+        for position, pseudonym in zip(positions, lookup_many(kind, kind_norms, note=False), strict=True):
             new[position] = render(values[position], pseudonym)
         counts[kind] += len(positions)
-    if report is not None:
-        for kind, n in counts.items():
-            anonymiser.count(report, path, kind, n)
-    return new
+    return new, counts
+
+
+def _looked_up(column: Column) -> list[tuple[str, Sequence[str]]]:
+    """``(kind, norms)`` that :func:`_render_column` looked up for ``column`` (noted as written)."""
+    out: list[tuple[str, Sequence[str]]] = []
+    if column.kind is not None:
+        norms = column.norms
+        present: Sequence[str] = norms if None not in norms else [n for n in norms if n is not None]  # type: ignore[assignment]
+        out.append((column.kind, present))
+    for kind, norm in column.others.values():
+        if kind in COMPOSITES:
+            out.extend((piece[2], (piece[3],)) for piece in norm)
+        elif kind != "text" and kind != "secret":
+            out.append((kind, (norm,)))
+    return out

@@ -169,8 +169,10 @@ class Anonymiser:
                 renamed[path] = self._scrub(path[-1], plan(path[-1], context), None, path)
         return texts, renamed
 
-    def render(self, kind: str, value: Any, norm: Any) -> Any:
-        """A structured value's replacement (same type as ``value`` where possible)."""
+    def render(self, kind: str, value: Any, norm: Any, *, note: bool = True) -> Any:
+        """A structured value's replacement (same type as ``value`` where possible).
+
+        ``note=False``: its pseudonyms are not counted as written (the caller does it)."""
         lookup = self.table.lookup
         if kind == "secret":
             return REDACTED
@@ -179,12 +181,12 @@ class Anonymiser:
             last = 0
             for start, end, piece_kind, piece_norm in norm:
                 out.append(value[last:start])
-                out.append(KINDS[piece_kind].render(value[start:end], lookup(piece_kind, piece_norm)))
+                out.append(KINDS[piece_kind].render(value[start:end], lookup(piece_kind, piece_norm, note=note)))
                 last = end
             out.append(value[last:])
             return "".join(out)
         spec = KINDS[kind]
-        canonical = lookup(kind, norm)
+        canonical = lookup(kind, norm, note=note)
         if value.__class__ is str:
             return spec.render(value, canonical)
         if isinstance(value, _dt.datetime):

@@ -9,7 +9,6 @@ import json
 import os
 import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import ConfigError
@@ -17,15 +16,55 @@ from .keys import key_id
 from .pause import gc_paused
 
 MAPPING_FORMAT = "agentreal-mapping"
+LABEL_BYTES = 16
+"""A label is the hex of the keyed digest's first 16 bytes: unique for any corpus, half the size."""
 
 
-@dataclass
+def labels(packed: bytes) -> list[str]:
+    """The hex labels of label bytes packed one after the other."""
+    text = packed.hex()
+    width = 2 * LABEL_BYTES
+    return [text[i : i + width] for i in range(0, len(text), width)]
+
+
 class MappingFile:
-    """Keyed digests → pseudonyms, per kind; stored as JSON beside the key (mode 0600)."""
+    """Keyed digests → pseudonyms, per kind; stored as JSON beside the key (mode 0600).
 
-    path: Path | None
-    key_id: str
-    entries: dict[str, dict[str, str]] = field(default_factory=dict)
+    New entries arrive in bulk (:meth:`add`: the digests' label bytes packed, the pseudonyms in
+    the same order) and become the ``entries`` dict only when it is asked for.
+    """
+
+    def __init__(self, path: Path | None, key_id: str, entries: dict[str, dict[str, str]] | None = None) -> None:
+        self.path = path
+        self.key_id = key_id
+        self._entries: dict[str, dict[str, str]] = entries if entries is not None else {}
+        self._added: dict[str, list[tuple[bytes, list[str]]]] = {}
+
+    @property
+    def entries(self) -> dict[str, dict[str, str]]:
+        """Kind → label (hex of the first 16 bytes of the keyed digest) → pseudonym."""
+        for kind in list(self._added):
+            self.kind_entries(kind)
+        return self._entries
+
+    def kind_entries(self, kind: str) -> dict[str, str]:
+        """The entries of one kind (empty when it has none)."""
+        added = self._added.pop(kind, None)
+        entries = self._entries.get(kind)
+        if entries is None:
+            entries = self._entries[kind] = {}
+        for packed, pseudonyms in added or ():
+            entries.update(zip(labels(packed), pseudonyms, strict=True))
+        return entries
+
+    def add(self, kind: str, packed: bytes, pseudonyms: list[str]) -> None:
+        """New entries: ``packed`` holds the label bytes (:data:`LABEL_BYTES` each) of ``pseudonyms``."""
+        self._added.setdefault(kind, []).append((packed, pseudonyms))
+
+    def size(self) -> int:
+        """How many entries the mapping holds."""
+        stored = sum(len(v) for v in self._entries.values())
+        return stored + sum(len(p) for chunks in self._added.values() for _, p in chunks)
 
     @classmethod
     def load(cls, path: str | Path | None, key: bytes) -> MappingFile:
@@ -72,8 +111,9 @@ class MappingFile:
         """The file's text, in pieces: one entry per line, sorted. (json.dump with indent is pure
         Python and takes seconds on a large corpus; separators with a newline keep the C encoder.)"""
         yield json.dumps({"format": MAPPING_FORMAT, "version": 1, "key_id": self.key_id})[:-1] + ',\n "kinds": {'
-        for index, kind in enumerate(sorted(self.entries)):
-            entries = self.entries[kind]
+        everything = self.entries
+        for index, kind in enumerate(sorted(everything)):
+            entries = everything[kind]
             yield ("," if index else "") + f"\n  {json.dumps(kind)}: "
             if not entries:
                 yield "{}"

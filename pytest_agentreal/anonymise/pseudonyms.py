@@ -18,14 +18,20 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 
 from .formats import KINDS, national_alias
 from .keys import key_id
 from .mapping import MAPPING_FORMAT, MappingFile
+from .parallel import split_map
 from .pause import gc_paused
 from .resolve import Settled, settle
 
-__all__ = ["MAPPING_FORMAT", "Hmac", "MappingFile", "PseudonymTable"]
+__all__ = ["MAPPING_FORMAT", "Hmac", "MappingFile", "PseudonymTable", "Unresolved"]
+
+
+class Unresolved(LookupError):
+    """A lookup in a frozen table needed a value resolved (see :meth:`PseudonymTable.frozen`)."""
 
 
 class Hmac:
@@ -80,8 +86,11 @@ class PseudonymTable:
         self._pending: dict[str, dict[str, None]] = {}  # kind → norms registered, not assigned yet
         self._assigned: dict[str, dict[str, str]] = {}  # kind → norm → canonical pseudonym
         self._used: dict[str, set[str]] = {}  # kind → compare keys of pseudonyms handed out
-        self.emitted: dict[str, set[str]] = {}  # kind → canonical pseudonyms actually used
-        self._national: set[str] = set()  # national spellings of emitted international phones
+        self._used_later: dict[str, list[list[str]]] = {}  # more of them, not merged yet
+        self._noted: dict[str, list[Sequence[str]]] = {}  # kind → norms looked up (see emitted)
+        self._emitted: dict[str, set[str]] = {}  # kind → canonical pseudonyms written
+        self._known_cache: dict[str, set[str]] = {}  # kind → this run's pseudonyms, normalised
+        self._frozen = False
         self._pool_use: dict[str, dict[str, int]] = {}  # kind → pool → pseudonyms drawn from it
         for kind, entries in self.mapping.entries.items():
             spec = KINDS.get(kind)
@@ -116,9 +125,11 @@ class PseudonymTable:
 
     def resolve(self) -> None:
         """Assign every registered value a pseudonym, independently of registration order."""
+        kinds = [kind for kind, norms in self._pending.items() if norms]
+        weights = [len(self._pending[k]) * KINDS[k].cost for k in kinds]
         with gc_paused():
-            for kind in [k for k, norms in self._pending.items() if norms]:
-                self.apply_settled(self.settle_kind(kind))
+            # Kinds resolve independently of each other: on several cores at once (same result).
+            split_map(self.settle_kind, kinds, weights, done=lambda _i, settled: self.apply_settled(settled))
         self._pending.clear()
 
     def settle_kind(self, kind: str) -> Settled:
@@ -127,21 +138,34 @@ class PseudonymTable:
             kind,
             list(self._pending.get(kind, ())),
             self._hmac_many,
-            self.mapping.entries.get(kind, {}),
-            self._used.get(kind, set()),
+            self.mapping.kind_entries(kind),
+            self._used_of(kind),
             self._assigned.get(kind, {}),
             self._pool_use.get(kind, {}),
         )
 
+    def _used_of(self, kind: str) -> set[str]:
+        used = self._used.get(kind)
+        if used is None:
+            used = self._used[kind] = set()
+        later = self._used_later.pop(kind, None)
+        for keys in later or ():
+            used.update(keys)
+        return used
+
     def apply_settled(self, settled: Settled) -> None:
         """Record what :meth:`settle_kind` decided (in this process or another)."""
         kind = settled.kind
+        self._known_cache.pop(kind, None)
         assigned = self._assigned.setdefault(kind, {})
         assigned.update(settled.pinned)
-        if settled.norms:
-            self.mapping.entries.setdefault(kind, {}).update(zip(settled.labels, settled.pseudonyms, strict=True))
-            assigned.update(zip(settled.norms, settled.pseudonyms, strict=True))
-            self._used.setdefault(kind, set()).update(settled.keys)
+        if settled.pseudonyms:
+            norms = list(self._pending.get(kind, ()))
+            if settled.fresh is not None:
+                norms = [norms[i] for i in settled.fresh]
+            self.mapping.add(kind, settled.labels, settled.pseudonyms)
+            assigned.update(zip(norms, settled.pseudonyms, strict=True))
+            self._used_later.setdefault(kind, []).append(settled.keys)  # merged when next needed
         if settled.pool_use:
             pool_use = self._pool_use.setdefault(kind, {})
             for pool, count in settled.pool_use.items():
@@ -150,51 +174,99 @@ class PseudonymTable:
         if pending is not None:
             pending.clear()
 
-    def lookup(self, kind: str, norm: str) -> str:
-        """The canonical pseudonym of a normalised value (registered and resolved on demand)."""
+    def lookup(self, kind: str, norm: str, *, note: bool = True) -> str:
+        """The canonical pseudonym of a normalised value (registered and resolved on demand).
+
+        ``note=False``: do not count it as written (the caller notes it with :meth:`note_emitted`).
+        """
         assigned = self._assigned.get(kind)
         found = assigned.get(norm) if assigned is not None else None
         if found is None:
+            self._unfrozen()
             self.register(kind, norm)
             self.resolve()
             found = self._assigned[kind][norm]
-        emitted = self.emitted.get(kind)
-        if emitted is None:
-            emitted = self.emitted[kind] = set()
-        if found not in emitted:
-            emitted.add(found)
-            if kind == "phone" and (national := national_alias(found)) is not None:
-                self._national.add(national)
+        if note:
+            self.note_emitted(kind, (norm,))
         return found
 
-    def lookup_many(self, kind: str, norms: Sequence[str]) -> list[str]:
+    def lookup_many(self, kind: str, norms: Sequence[str], *, note: bool = True) -> list[str]:
         """:meth:`lookup` of every norm of ``kind``, in order."""
         if not norms:
             return []
         assigned = self._assigned.get(kind)
         if assigned is None or not all(map(assigned.__contains__, norms)):
+            self._unfrozen()
             self.register_many(kind, norms)
             self.resolve()
             assigned = self._assigned[kind]
-        found = [assigned[n] for n in norms]
-        emitted = self.emitted.get(kind)
-        if emitted is None:
-            emitted = self.emitted[kind] = set()
-        if kind == "phone":
-            for new in set(found).difference(emitted):
-                if (national := national_alias(new)) is not None:
-                    self._national.add(national)
-        emitted.update(found)
-        return found
+        if note:
+            self.note_emitted(kind, norms)
+        return [assigned[n] for n in norms]
+
+    # ------------------------------------------------------------------ pure lookups
+
+    @contextmanager
+    def frozen(self) -> Iterator[None]:
+        """Inside the block, a lookup that would resolve a new value raises :class:`Unresolved`
+        instead: lookups are then pure, so they can run in other processes (:mod:`.parallel`)."""
+        before = self._frozen
+        self._frozen = True
+        try:
+            yield
+        finally:
+            self._frozen = before
+
+    def _unfrozen(self) -> None:
+        if self._frozen:
+            raise Unresolved("a value was not registered before the lookup")
+
+    # ------------------------------------------------------------------ what was written
+
+    def note_emitted(self, kind: str, norms: Sequence[str]) -> None:
+        """Count the pseudonyms of ``norms`` (resolved) as written. Kept as the norms themselves:
+        the set of pseudonyms is made only when asked for (:attr:`emitted`)."""
+        if not norms:
+            return
+        noted = self._noted.get(kind)
+        if noted is None:
+            self._noted[kind] = [norms]
+        else:
+            noted.append(norms)
+
+    @property
+    def emitted(self) -> dict[str, set[str]]:
+        """Kind → canonical pseudonyms written (looked up) in this run."""
+        for kind, lists in self._noted.items():
+            if lists:
+                assigned = self._assigned[kind]
+                emitted = self._emitted.setdefault(kind, set())
+                for norms in lists:
+                    emitted.update(map(assigned.__getitem__, norms))
+                lists.clear()
+        return self._emitted
+
+    def _known(self, kind: str) -> set[str]:
+        """Every pseudonym handed out in this run, in its normal form (phones: national ones too)."""
+        known = self._known_cache.get(kind)
+        if known is None:
+            spec = KINDS[kind]
+            values = set(self._assigned.get(kind, {}).values())
+            known = values if spec.compare is str else {n for n in map(spec.normalise, values) if n is not None}
+            if kind == "phone":
+                known |= {a for a in map(national_alias, values) if a is not None}
+            self._known_cache[kind] = known
+        return known
 
     def is_pseudonym(self, kind: str, text: str) -> bool:
-        """Whether ``text`` is a pseudonym this table wrote (for the pattern-detected kinds, whose
-        canonical form is their normal form: e-mail, phone, IBAN, card, IP)."""
+        """Whether ``text`` is a pseudonym this table handed out in this run (for the
+        pattern-detected kinds, whose canonical form is their normal form: e-mail, phone, IBAN,
+        card, IP). Independent of the order of the records: any of this run's pseudonyms counts."""
         spec = KINDS.get(kind)
         norm = spec.normalise(text) if spec is not None else None
-        if norm is None:
+        if norm is None or kind not in self._assigned:
             return False
-        return norm in self.emitted.get(kind, ()) or (kind == "phone" and norm in self._national)
+        return norm in self._known(kind)
 
     def emitted_norms(self) -> dict[str, set[str]]:
         """Normalised forms of every pseudonym written (national spellings of phones included)."""
@@ -222,7 +294,7 @@ class PseudonymTable:
 
     def mapping_size(self) -> int:
         """How many pseudonyms the mapping holds."""
-        return sum(len(v) for v in self.mapping.entries.values())
+        return self.mapping.size()
 
     def iter_emitted(self) -> Iterator[tuple[str, str]]:
         """``(kind, canonical pseudonym)`` for every pseudonym written in this run."""

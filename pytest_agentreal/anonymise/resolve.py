@@ -25,37 +25,68 @@ from collections import Counter
 from collections.abc import Callable, Container, Sequence
 from dataclasses import dataclass, field
 from itertools import repeat
+from typing import Any
 
 from .formats import KINDS, Kind
+from .mapping import LABEL_BYTES, labels
 
-__all__ = ["DIGEST_BYTES", "Settled", "settle"]
+__all__ = ["Settled", "settle"]
 
-DIGEST_BYTES = 16
-"""128 bits of the HMAC label a mapping entry: unique for any corpus, and half the file size."""
 _MAX_ATTEMPTS = 100_000
 _TIER_BITS = 1 << 64
 
 
 @dataclass(slots=True)
 class Settled:
-    """What resolving one kind decided; :meth:`~.pseudonyms.PseudonymTable` applies it."""
+    """What resolving one kind decided; :meth:`~.pseudonyms.PseudonymTable.apply_settled` records it."""
 
     kind: str
     pinned: dict[str, str]
     """Norm → pseudonym kept from the mapping file."""
-    norms: list[str]
-    """The other values, each with its label, pseudonym and compare key below (same order)."""
-    labels: list[str]
+    fresh: list[int] | None
+    """Positions (among the norms given) of the values resolved now; ``None``: all of them."""
+    labels: bytes
+    """Their mapping labels' bytes, packed (:func:`~.mapping.labels` makes the hex labels)."""
     pseudonyms: list[str]
     keys: list[str]
     """``compare(pseudonym)``: the same list as ``pseudonyms`` for kinds compared by ``str``."""
     pool_use: dict[str, int] = field(default_factory=dict)
     """Pool → how many more pseudonyms were drawn from it."""
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Sent from another process: each list of strings travels as one string (much less to
+        # pickle and unpickle than a list of small objects).
+        same = self.keys is self.pseudonyms
+        keys = None if same else _pack(self.keys)
+        state = (self.kind, self.pinned, self.fresh, self.labels, _pack(self.pseudonyms), keys, self.pool_use)
+        return (_unpickle_settled, state)
+
+
+def _pack(strings: list[str]) -> str | list[str]:
+    joined = "\x00".join(strings)
+    return joined if strings and joined.count("\x00") == len(strings) - 1 else strings
+
+
+def _unpack(packed: str | list[str]) -> list[str]:
+    return packed.split("\x00") if isinstance(packed, str) else packed
+
+
+def _unpickle_settled(
+    kind: str,
+    pinned: dict[str, str],
+    fresh: list[int] | None,
+    labels: bytes,
+    pseudonyms: str | list[str],
+    keys: str | list[str] | None,
+    pool_use: dict[str, int],
+) -> Settled:
+    unpacked = _unpack(pseudonyms)
+    return Settled(kind, pinned, fresh, labels, unpacked, unpacked if keys is None else _unpack(keys), pool_use)
+
 
 def settle(
     kind: str,
-    norms: Sequence[str],
+    norms: list[str],
     hmac_many: Callable[[list[bytes]], list[bytes]],
     stored: dict[str, str],
     used: set[str],
@@ -70,21 +101,21 @@ def settle(
     """
     prefix = kind + "\x1f"
     digests = hmac_many([(prefix + n).encode() for n in norms])
-    labels = [d[:DIGEST_BYTES].hex() for d in digests]
-    fresh = norms if isinstance(norms, list) else list(norms)
+    fresh: list[int] | None = None
     pinned: dict[str, str] = {}
+    values = norms
     if stored:
-        known = list(map(stored.get, labels))
+        known = list(map(stored.get, labels(b"".join([d[:LABEL_BYTES] for d in digests]))))
         if known.count(None) != len(known):
-            keep = [i for i, found in enumerate(known) if found is None]
+            fresh = [i for i, found in enumerate(known) if found is None]
             pinned = {norms[i]: found for i, found in enumerate(known) if found is not None}
-            fresh = [norms[i] for i in keep]
-            digests = [digests[i] for i in keep]
-            labels = [labels[i] for i in keep]
+            values = [norms[i] for i in fresh]
+            digests = [digests[i] for i in fresh]
     spec = KINDS[kind]
     originals = _Originals(norms, assigned) if spec.avoid_originals else None
-    pseudonyms, keys, drawn = _draw(spec, digests, fresh, used, originals, pool_use)
-    return Settled(kind, pinned, fresh, labels, pseudonyms, keys, drawn)
+    pseudonyms, keys, drawn = _draw(spec, digests, values, used, originals, pool_use)
+    packed = b"".join([d[:LABEL_BYTES] for d in digests])
+    return Settled(kind, pinned, fresh, packed, pseudonyms, keys, drawn)
 
 
 class _Originals:

@@ -3,9 +3,20 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from .kinds import Kind, register_kind
-from .shapes import LETTERS, ClassPlan, Formatter, class_plan, class_values, digit_text, fill, slot_formatter, stream
+from .shapes import (
+    _PAIRS,
+    LETTERS,
+    ClassPlan,
+    class_plan,
+    class_values,
+    digit_text,
+    fill,
+    letter_text,
+    stream,
+)
 
 IBAN_LENGTHS: dict[str, int] = {
     "AD": 24, "AE": 23, "AL": 28, "AT": 20, "AZ": 28, "BA": 20, "BE": 16, "BG": 22, "BH": 22, "BR": 29,
@@ -58,42 +69,86 @@ _IBAN_BYTES_RE = re.compile(_IBAN_RE.pattern.encode())
 
 
 def _generate_iban(digest: bytes, attempt: int, norm: str) -> str:
-    country = norm[:2]
     plan = class_plan(norm[4:])
-    digits, letters = class_values(plan, stream(digest, attempt))
+    make = _IBAN_MAKERS.get(plan)
+    if make is None:
+        make = _iban_maker(plan)
+        if len(_IBAN_MAKERS) < 4096:  # as many as class_plan keeps
+            _IBAN_MAKERS[plan] = make
+    return make(norm[:2], digest if attempt == 0 else stream(digest, attempt))
+
+
+_IBAN_MAKERS: dict[ClassPlan, Callable[[str, bytes], str]] = {}
+
+
+def _iban_maker(plan: ClassPlan) -> Callable[[str, bytes], str]:
+    """``(country, data) -> IBAN`` for one BBAN shape: what :func:`class_values`, the layout and
+    the check digits give, with everything that depends on the shape alone done once."""
+    count, letter_count = plan.digits, plan.letters
+    if count > 50 or letter_count > 12:
+
+        def slow(country: str, data: bytes) -> str:
+            return _with_check(country, plan, *class_values(plan, data))
+
+        return slow
+    power = 10**count
+    if plan.runs == (("9", 0, count),):  # digits only (DE, ES, …): the check from the number itself
+
+        def digits_only(country: str, data: bytes) -> str:
+            number = int.from_bytes(data[:24], "big") % power
+            return f"{country}{98 - (number * 1_000_000 + _head_number(country)) % 97:02d}{number:0{count}d}"
+
+        return digits_only
+    if plan.runs == (("A", 0, 4), ("9", 0, count)):  # a bank code, then digits (GB, NL, …)
+        shift = 10 ** (count + 6)
+        codes = _PAIR_CODES
+
+        def bank_then_digits(country: str, data: bytes) -> str:
+            number = int.from_bytes(data[:24], "big") % power
+            letters = int.from_bytes(data[24:], "big")
+            low, high = letters % 676, letters // 676 % 676  # the two pairs letter_text gives
+            value = (codes[low] * 10_000 + codes[high]) * shift + number * 1_000_000 + _head_number(country)
+            return f"{country}{98 - value % 97:02d}{_PAIRS[low]}{_PAIRS[high]}{number:0{count}d}"
+
+        return bank_then_digits
+
+    def with_letters(country: str, data: bytes) -> str:
+        digits = str(int.from_bytes(data[:24], "big") % power).zfill(count) if count else ""
+        return _with_check(country, plan, digits, letter_text(int.from_bytes(data[24:], "big"), letter_count))
+
+    return with_letters
+
+
+_PAIR_CODES = tuple((10 + a) * 100 + 10 + b for b in range(26) for a in range(26))
+"""The check-digit number of each letter pair of :data:`_PAIRS` (A=10 … Z=35, two digits each)."""
+
+
+def _head_number(country: str) -> int:
+    number = _HEAD_NUMBERS.get(country)
+    if number is None:
+        number = _HEAD_NUMBERS[country] = int(_head(country))
+    return number
+
+
+_HEAD_NUMBERS: dict[str, int] = {}
+
+
+def _with_check(country: str, plan: ClassPlan, digits: str, letters: str) -> str:
     bban = plan.fill(digits + letters)
-    if letters:
-        # The check digits need the BBAN as a number (A=10 … Z=35): the same layout with each
-        # letter two digits wide, filled with the letters' codes.
-        numeric = plan.derived.get("iban")
-        if numeric is None:
-            numeric = plan.derived["iban"] = _numeric_formatter(plan)
-        number = numeric(digits + letters.translate(_IBAN_DIGITS))
-    else:
-        number = bban
+    return f"{country}{98 - int(bban.translate(_IBAN_DIGITS) + _head(country)) % 97:02d}{bban}"
+
+
+def _head(country: str) -> str:
     head = _HEADS.get(country)
     if head is None:
         head = _HEADS[country] = (country + "00").translate(_IBAN_DIGITS)
-    check = 98 - int(number + head) % 97
-    return f"{country}{check:02d}{bban}"
+    return head
 
 
 _HEADS: dict[str, str] = {}
 
 
-def _numeric_formatter(plan: ClassPlan) -> Formatter:
-    offset = plan.digits
-    return slot_formatter(
-        (None, start, end)
-        if kind == "9"
-        else (None, offset + 2 * start, offset + 2 * end)
-        if kind == "A"
-        else (kind, 0, 0)
-        for kind, start, end in plan.runs
-    )
-
-
-IBAN = register_kind(Kind("iban", _normalise_iban, _generate_iban, lambda o, c: fill(o, c, keep_case=True)))
+IBAN = register_kind(Kind("iban", _normalise_iban, _generate_iban, lambda o, c: fill(o, c, keep_case=True), cost=1.7))
 
 # --------------------------------------------------------------------------- payment cards
 
@@ -140,9 +195,15 @@ def _normalise_card(text: str) -> str | None:
 
 
 def _generate_card(digest: bytes, attempt: int, norm: str) -> str:
-    keep = card_brand_prefix(norm)
-    payload = norm[:keep] + digit_text(stream(digest, attempt), len(norm) - keep - 1)
-    return payload + luhn_check_digit(payload)
+    head = norm[:4]
+    keep = _BRAND_PREFIXES.get(head)
+    if keep is None:  # the brand is in the first 4 digits: looked at once per prefix (at most 10⁴)
+        keep = _BRAND_PREFIXES[head] = card_brand_prefix(head)
+    payload = norm[:keep] + digit_text(digest if attempt == 0 else stream(digest, attempt), len(norm) - keep - 1)
+    return payload + str(-_luhn_sum(payload, True) % 10)
+
+
+_BRAND_PREFIXES: dict[str, int] = {}
 
 
 CARD = register_kind(Kind("card", _normalise_card, _generate_card, lambda o, c: fill(o, c)))

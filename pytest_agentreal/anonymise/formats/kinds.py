@@ -39,6 +39,8 @@ class Kind:
     :mod:`..resolve`)."""
     widen_at: int = 0
     """The first attempt at which ``generate`` draws from a wider space than the pool."""
+    cost: float = 1.0
+    """Work per value relative to other kinds (a hint for sharing work among processes)."""
     place_many: Placer | None = None
     """For kinds whose candidates crowd (every day of a range may be someone's birthday): places
     many values at once, distinct from each other and from the ``used`` keys (``None``: left to

@@ -42,6 +42,7 @@ NAME = register_kind(
         compare=casefold,
         pool=_name_pool,
         widen_at=NAME_WIDEN_AT,
+        cost=1.2,
     )
 )
 

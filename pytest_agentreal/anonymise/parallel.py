@@ -1,0 +1,162 @@
+"""Pure work split across the machine's cores: forked children compute, this process gathers.
+
+Anonymising is CPU-bound Python, so threads do not help; processes do. A fork shares everything
+the parent built (records, the table's state) without sending it, so only results travel back,
+pickled through a pipe. :func:`split_map` runs ``function`` on every task — some tasks in forked
+children, the rest here — and returns the results in task order. ``function`` must be pure (same
+result in any process) and its results picklable: then the outcome is identical with or without
+children, which is why it may fall back to running everything here at any time:
+
+- where ``os.fork`` is missing or unsafe (not Linux; other threads are running, whose locks a
+  child would inherit held);
+- when the work is too small to pay for a fork (``minimum``), or ``AGENTREAL_WORKERS=1``;
+- when a child fails in any way (its tasks are then done here: pure, so the same result).
+
+Children exit with ``os._exit``: no atexit handlers, no flushing of inherited buffers, no output.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pickle
+import signal
+import sys
+import threading
+from collections.abc import Callable, Sequence
+from typing import TypeVar
+
+__all__ = ["MINIMUM_WORK", "processes", "split_map"]
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+MINIMUM_WORK = 20_000.0
+"""Below this much work (in the callers' weight units, ~values) one process does it all: a fork
+and the results' trip back cost about as much as a few thousand values."""
+
+_ENV = "AGENTREAL_WORKERS"
+
+
+def processes() -> int:
+    """How many processes may work at once: ``$AGENTREAL_WORKERS``, else the usable cores (at most 4)."""
+    configured = os.environ.get(_ENV, "").strip()
+    if configured.isdigit() and int(configured) >= 1:
+        return int(configured)
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, 4))
+
+
+def _can_fork() -> bool:
+    return sys.platform.startswith("linux") and hasattr(os, "fork") and threading.active_count() == 1
+
+
+def split_map(
+    function: Callable[[T], R],
+    tasks: Sequence[T],
+    weights: Sequence[float],
+    *,
+    minimum: float | None = None,
+    done: Callable[[int, R], None] | None = None,
+) -> list[R]:
+    """``[function(t) for t in tasks]``, the tasks shared among processes by ``weights``.
+
+    ``done(index, result)``, if given, is called here for each result as soon as it is known
+    (those of this process first, while the children still work), in no particular order.
+    """
+    count = min(processes(), len(tasks))
+    total = sum(weights)
+    if count < 2 or total < (MINIMUM_WORK if minimum is None else minimum) or not _can_fork():
+        out = []
+        for index, task in enumerate(tasks):
+            out.append(result := function(task))
+            if done is not None:
+                done(index, result)
+        return out
+    shares = _shares(weights, count)
+    results: list[R | None] = [None] * len(tasks)
+    children: list[tuple[int, int, list[int]]] = []
+    try:
+        for share in shares[1:]:
+            if not share:
+                continue
+            read, write = os.pipe()
+            pid = os.fork()
+            if pid == 0:  # pragma: no cover - runs in the child, which reports through the pipe
+                os.close(read)
+                _child(function, [tasks[i] for i in share], write)
+            os.close(write)
+            children.append((pid, read, share))
+        for i in shares[0]:
+            results[i] = result = function(tasks[i])
+            if done is not None:
+                done(i, result)
+        for pid, read, share in children:
+            found: list[R] | None = _gather(pid, read, len(share))
+            if found is None:  # the child failed: its tasks are done here (pure: same results)
+                found = [function(tasks[i]) for i in share]
+            for i, result in zip(share, found, strict=True):
+                results[i] = result
+                if done is not None:
+                    done(i, result)
+        children.clear()
+    finally:
+        for pid, read, _share in children:  # interrupted: do not leave children behind
+            _stop(pid, read)
+    return results  # type: ignore[return-value]  # every slot is filled
+
+
+def _shares(weights: Sequence[float], count: int) -> list[list[int]]:
+    """Task indices per process: heaviest first, each to the least loaded (deterministic)."""
+    loads = [0.0] * count
+    shares: list[list[int]] = [[] for _ in range(count)]
+    for i in sorted(range(len(weights)), key=lambda i: (-weights[i], i)):
+        lightest = loads.index(min(loads))
+        shares[lightest].append(i)
+        loads[lightest] += weights[i]
+    for share in shares:
+        share.sort()
+    return shares
+
+
+def _child(function: Callable[[T], R], tasks: list[T], write: int) -> None:  # pragma: no cover - in the child
+    status = 1
+    try:
+        data = pickle.dumps([function(task) for task in tasks], protocol=pickle.HIGHEST_PROTOCOL)
+        view = memoryview(data)
+        while view:
+            view = view[os.write(write, view) :]
+        status = 0
+    except BaseException:  # the parent redoes the work; nothing to print
+        status = 1
+    finally:
+        os._exit(status)
+
+
+def _gather(pid: int, read: int, expected: int) -> list[R] | None:
+    """A child's results (``None`` if it failed: the caller redoes its tasks)."""
+    chunks: list[bytes] = []
+    try:
+        while chunk := os.read(read, 1 << 20):
+            chunks.append(chunk)
+    finally:
+        os.close(read)
+        _, status = os.waitpid(pid, 0)
+    if status != 0:
+        return None
+    try:
+        found = pickle.loads(b"".join(chunks))
+    except Exception:  # a truncated message: redo the work
+        return None
+    return found if isinstance(found, list) and len(found) == expected else None
+
+
+def _stop(pid: int, read: int) -> None:
+    with contextlib.suppress(OSError):
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+    with contextlib.suppress(OSError):
+        os.close(read)
