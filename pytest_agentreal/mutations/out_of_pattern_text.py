@@ -11,6 +11,7 @@ import copy
 import random
 import re
 from collections import Counter
+from collections.abc import Callable
 from datetime import timedelta
 
 from .. import pointers
@@ -18,7 +19,7 @@ from ..model import Sample
 from . import phrases
 from .catalog import builtin
 from .dates import mail_date
-from .layout import append_paragraph, join_blocks, line_break, paragraph, plain_lines, quote_block
+from .layout import HTML_BREAK, append_paragraph, join_blocks, line_break, paragraph, plain_lines, quote_block
 from .registry import MutationContext
 from .text import (
     key_tokens,
@@ -90,27 +91,64 @@ def oversize(sample: Sample, target: str, rng: random.Random, ctx: MutationConte
     subject = str(pointers.resolve(sample, subjects[0])) if subjects else sample_id(sample, ctx)
     when = sample_datetime(sample)
     br = line_break(body)
+    # ~500 replies per case, from a handful of texts: each text is laid out once, and the loop
+    # does only what differs per reply (its date, its header form). The blocks are exactly what
+    # laying out each reply afresh gives (tests/unit/test_oversize_fast.py keeps that reference).
+    reply = _Laid(phrases.pick(phrases.SUPPORT_REPLY, lang), br)
+    texts: dict[int, _Laid] = {}
+    quote_header = phrases.pick(phrases.QUOTE_HEADER, lang)
+    support_sender, customer_sender = f"<{support}>", f"<{customer}>"
+    customer_head = f"\nSubject: RE: {subject}"
+    below = _draw_below(rng)
+    chance = rng.random
     parts = [body]
     size = len(body.encode("utf-8"))
     index = 0
     while size < OVERSIZE_BYTES:
-        when -= timedelta(hours=rng.randint(1, 30), minutes=rng.randint(0, 59))
+        hours = below(30) + 1
+        when -= timedelta(hours=hours, minutes=below(60))
         from_support = index % 2 == 0  # the message before a customer's is support's answer
         if from_support:
-            text = phrases.pick(phrases.SUPPORT_REPLY, lang)
+            laid = reply
         else:
-            text = "\n".join(plain_lines(pool[(index // 2) % len(pool)])).strip()
+            slot = (index // 2) % len(pool)
+            laid = texts.get(slot) or texts.setdefault(slot, _Laid("\n".join(plain_lines(pool[slot])).strip(), br))
         sender = support if from_support else customer
-        if rng.random() < 0.5:
-            header = phrases.pick(phrases.QUOTE_HEADER, lang).format(date=mail_date(when, lang), sender=f"<{sender}>")
-            block = paragraph(header, br) + br + quote_block(paragraph(text, br), br)
+        if chance() < 0.5:
+            header = quote_header.format(date=mail_date(when, lang), sender=support_sender if from_support
+                                         else customer_sender)
+            block = paragraph(header, br) + br + laid.quoted
         else:
-            headers = f"From: {sender}\nSent: {mail_date(when)}\nSubject: RE: {subject}"
-            block = paragraph(f"-----Original Message-----\n{headers}\n\n{text}", br)
+            block = laid.after(f"-----Original Message-----\nFrom: {sender}\nSent: {mail_date(when)}{customer_head}")
         parts.append(block)
         size += len(block.encode("utf-8")) + 2 * len(br)
         index += 1
     return [pointers.replace(sample, target, join_blocks(parts, br))]
+
+
+def _draw_below(rng: random.Random) -> Callable[[int], int]:
+    """``n -> rng.randrange(n)``: the numbers ``randint(a, a + n - 1) - a`` draws, minus its argument checks."""
+    below = getattr(rng, "_randbelow", None)  # what randrange and randint call for these very numbers
+    return below if callable(below) else rng.randrange
+
+
+class _Laid:
+    """One reply text laid out in the body's form, once: quoted, and as the end of a paragraph."""
+
+    __slots__ = ("_tail", "br", "quoted")
+
+    def __init__(self, text: str, br: str) -> None:
+        self.br = br
+        self.quoted = quote_block(paragraph(text, br), br)
+        # paragraph(head + "\n\n" + text) is paragraph(head)'s lines, an empty line, then the
+        # text's lines: the text's part is the same every time.
+        inner = paragraph(text, br)
+        self._tail = br + br + (inner[len("<div>"):-len("</div>")] + "</div>" if br == HTML_BREAK else inner)
+
+    def after(self, head: str) -> str:
+        """``paragraph(head + "\n\n" + text, br)``."""
+        first = paragraph(head, self.br)
+        return (first[: -len("</div>")] if self.br == HTML_BREAK else first) + self._tail
 
 
 def _text_fields(sample: Sample, ctx: MutationContext) -> list[str]:
