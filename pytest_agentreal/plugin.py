@@ -7,6 +7,7 @@ plugin installed costs a normal test run almost nothing.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -152,8 +153,10 @@ class _LazySession:
         report = yield
         record = item.stash.get(_RECORD_KEY, None)
         if record is not None and report.when == "call":
-            # Plain data on the report survives xdist serialisation to the controller.
-            report.agentreal = record
+            # Plain data on the report survives xdist serialisation to the controller; a worker
+            # sends it as one JSON string (json's C encoder, instead of execnet serialising and
+            # the controller rebuilding a nested structure in Python, for every case).
+            report.agentreal = json.dumps(record) if hasattr(item.config, "workerinput") else record
         elif report.when == "setup" and report.failed:
             case_id = item.stash.get(_CASE_ID_KEY, None)
             if case_id:
@@ -166,7 +169,7 @@ class _LazySession:
         data = getattr(report, "agentreal", None)
         # An xdist worker only sends the record on: the controller counts, summarises and reports.
         if data and self._session is not None and not hasattr(self.config, "workerinput"):
-            self._session.tally_report(data, report)
+            self._session.tally_report(json.loads(data) if isinstance(data, str) else data, report)
             # Counted; pytest keeps every report until the end (100k cases), so drop the copy.
             del report.agentreal
 
