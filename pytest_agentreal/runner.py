@@ -55,6 +55,7 @@ class CorpusRun:
     # `missing` case it costs two input-schema validations, so it is worked out once per case.
     _oracle_names: dict[str, str] = field(default_factory=dict, repr=False)
     _reads: dict[str, tuple[tuple[int, int], tuple[str, ...]]] = field(default_factory=dict, repr=False)
+    _original_paths: dict[str, Path] = field(default_factory=dict, repr=False)
 
     @property
     def name(self) -> str:
@@ -158,8 +159,10 @@ class CorpusRun:
             return ()
         from .cassettes import read_interactions
 
-        original = Case.make(self.name, sample_id, ORIGINAL_MUTATION, self.effective_seed)
-        path = self.recorder.path_for(original.id)
+        path = self._original_paths.get(sample_id)
+        if path is None:  # every connector_fault operator asks for every sample
+            original = Case.make(self.name, sample_id, ORIGINAL_MUTATION, self.effective_seed)
+            path = self._original_paths[sample_id] = self.recorder.path_for(original.id)
         if not path.is_file():
             return ()
         # Every connector_fault operator asks, for every sample: read the original's cassette once
