@@ -100,7 +100,7 @@ def _classify_groups(anonymiser: Anonymiser, records: Sequence[Any], groups: lis
             tasks.append((key, anonymiser.field_kinds((key,)), values))
     weights = [0.0 if kinds is KEEP else float(len(values)) for _key, kinds, values in tasks]
     # Only what the column is travels back, not its values (the parent has them).
-    found = split_map(_classified, tasks, weights)
+    found = split_map(_classified, tasks, weights, minimum=_minimum(len(records)))
     position = 0
     for group in groups:
         for _ in group.keys:
@@ -108,6 +108,15 @@ def _classify_groups(anonymiser: Anonymiser, records: Sequence[Any], groups: lis
             values = tasks[position][2]
             group.columns.append(None if entry is None else Column(values, entry[0], entry[1], entry[2]))
             position += 1
+
+
+_PARALLEL_ROWS = 16_384
+"""Smaller batches stay in one process: a streamed file's chunks (4,096 records) would each pay
+for a fork (and a copy of every page the two processes touch) for little work."""
+
+
+def _minimum(rows: int) -> float | None:
+    return None if rows >= _PARALLEL_ROWS else float("inf")
 
 
 def _split_nested(records: Sequence[Any], rows: list[int]) -> list[int]:
@@ -200,7 +209,7 @@ def _apply_many(anonymiser: Anonymiser, records: Sequence[Any], report: Report |
     try:
         # Rendering is pure once every value is resolved: columns on several cores at once.
         with table.frozen():
-            rendered = split_map(_render_column, tasks, weights)
+            rendered = split_map(_render_column, tasks, weights, minimum=_minimum(len(records)))
     except Unresolved:  # a value pass 1 did not register: one by one, resolving on demand
         rendered = [_render_column(task) for task in tasks]
     for _, done in tasks:

@@ -357,6 +357,18 @@ def fingerprint(kind: str, norm: str) -> str:
     return hashlib.sha256(f"agentreal-pseudonym\x1f{kind}\x1f{norm}".encode()).hexdigest()[:20]
 
 
+def fingerprints(kind: str, norms: Iterable[str]) -> list[str]:
+    """:func:`fingerprint` of many pseudonyms of one kind (the common prefix hashed once)."""
+    start = hashlib.sha256(f"agentreal-pseudonym\x1f{kind}\x1f".encode()).copy
+    out: list[str] = []
+    append = out.append
+    for norm in norms:
+        digest = start()
+        digest.update(norm.encode())
+        append(digest.hexdigest()[:20])
+    return out
+
+
 def is_allowed(kind: str, text: str, allow: frozenset[str] | set[str] | None) -> bool:
     """Whether ``text`` (of ``kind``) is a pseudonym listed in ``allow``."""
     if not allow or kind not in KINDS:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from ..errors import ConfigError
@@ -92,34 +92,51 @@ class MappingFile:
         entries = {str(k): {str(d): str(p) for d, p in v.items()} for k, v in data.get("kinds", {}).items()}
         return cls(path, expected, entries)
 
-    def save(self) -> None:
-        """Write atomically (temporary file, then rename) with owner-only permissions."""
+    def save(self, blocks: Sequence[str] | None = None) -> None:
+        """Write atomically (temporary file, then rename) with owner-only permissions.
+
+        ``blocks``: :meth:`block` of each of :meth:`kinds`, made already (e.g. by other processes).
+        """
         if self.path is None:
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         handle, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".mapping-", suffix=".tmp")
         try:
             with os.fdopen(handle, "w", encoding="utf-8") as stream, gc_paused():
-                stream.writelines(self._json())
+                stream.writelines(self._json(blocks))
             os.chmod(tmp, 0o600)
             os.replace(tmp, self.path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
 
-    def _json(self) -> Iterator[str]:
+    def kinds(self) -> list[tuple[str, int]]:
+        """``(kind, entries)`` of every kind the file holds, in the file's order."""
+        names = sorted(set(self._entries) | set(self._added))
+        return [(k, len(self._entries.get(k, ())) + sum(len(p) for _, p in self._added.get(k, ()))) for k in names]
+
+    def _json(self, blocks: Sequence[str] | None) -> Iterator[str]:
         """The file's text, in pieces: one entry per line, sorted. (json.dump with indent is pure
-        Python and takes seconds on a large corpus; separators with a newline keep the C encoder.)"""
+        Python and takes seconds on a large corpus; the C encoder writes each kind's pseudonyms.)
+        Kinds are made on several cores at once (:mod:`.parallel`)."""
+        from .parallel import split_map
+
         yield json.dumps({"format": MAPPING_FORMAT, "version": 1, "key_id": self.key_id})[:-1] + ',\n "kinds": {'
-        everything = self.entries
-        for index, kind in enumerate(sorted(everything)):
-            entries = everything[kind]
-            yield ("," if index else "") + f"\n  {json.dumps(kind)}: "
-            if not entries:
-                yield "{}"
-                continue
-            # Sorting the labels alone is cheaper than sorting (label, pseudonym) pairs.
-            ordered = {label: entries[label] for label in sorted(entries)}
-            body = json.dumps(ordered, ensure_ascii=False, separators=(",\n   ", ": "))
-            yield f"{{\n   {body[1:-1]}\n  }}"
+        if blocks is None:
+            kinds = self.kinds()
+            blocks = split_map(self.block, [k for k, _ in kinds], [float(n) for _, n in kinds])
+        for index, block in enumerate(blocks):
+            yield ("," if index else "") + block
         yield "\n }\n}\n"
+
+    def block(self, kind: str) -> str:
+        """One kind's part of the file (what ``json.dumps`` with the file's separators writes)."""
+        entries = self.kind_entries(kind)
+        if not entries:
+            return f"\n  {json.dumps(kind)}: {{}}"
+        labels_ = sorted(entries)  # sorting the labels alone is cheaper than sorting pairs
+        # One C call encodes all labels, one all pseudonyms ("\x00" is never in a JSON string).
+        keys = json.dumps(labels_, ensure_ascii=False, separators=("\x00", ":"))[1:-1].split("\x00")
+        values = json.dumps(list(map(entries.__getitem__, labels_)), ensure_ascii=False, separators=("\x00", ":"))
+        body = ",\n   ".join([f"{k}: {v}" for k, v in zip(keys, values[1:-1].split("\x00"), strict=True)])
+        return f"\n  {json.dumps(kind)}: {{\n   {body}\n  }}"

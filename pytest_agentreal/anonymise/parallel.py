@@ -26,7 +26,7 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
-__all__ = ["MINIMUM_WORK", "processes", "split_map"]
+__all__ = ["MINIMUM_WORK", "in_child", "processes", "split_map"]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -36,6 +36,8 @@ MINIMUM_WORK = 20_000.0
 and the results' trip back cost about as much as a few thousand values."""
 
 _ENV = "AGENTREAL_WORKERS"
+_busy = False  # inside split_map (a child, or this process doing its share): no nested forks
+_child_process = False
 
 
 def processes() -> int:
@@ -48,6 +50,11 @@ def processes() -> int:
     except (AttributeError, OSError):  # not Linux
         cores = os.cpu_count() or 1
     return max(1, min(cores, 4))
+
+
+def in_child() -> bool:
+    """Whether this is a forked child of :func:`split_map` (its effects on state are lost)."""
+    return _child_process
 
 
 def _can_fork() -> bool:
@@ -67,9 +74,10 @@ def split_map(
     ``done(index, result)``, if given, is called here for each result as soon as it is known
     (those of this process first, while the children still work), in no particular order.
     """
+    global _busy
     count = min(processes(), len(tasks))
     total = sum(weights)
-    if count < 2 or total < (MINIMUM_WORK if minimum is None else minimum) or not _can_fork():
+    if _busy or count < 2 or total < (MINIMUM_WORK if minimum is None else minimum) or not _can_fork():
         out = []
         for index, task in enumerate(tasks):
             out.append(result := function(task))
@@ -79,6 +87,7 @@ def split_map(
     shares = _shares(weights, count)
     results: list[R | None] = [None] * len(tasks)
     children: list[tuple[int, int, list[int]]] = []
+    _busy = True  # tasks that split work again do it here: the cores are busy already
     try:
         for share in shares[1:]:
             if not share:
@@ -104,6 +113,7 @@ def split_map(
                     done(i, result)
         children.clear()
     finally:
+        _busy = False
         for pid, read, _share in children:  # interrupted: do not leave children behind
             _stop(pid, read)
     return results  # type: ignore[return-value]  # every slot is filled
@@ -123,6 +133,8 @@ def _shares(weights: Sequence[float], count: int) -> list[list[int]]:
 
 
 def _child(function: Callable[[T], R], tasks: list[T], write: int) -> None:  # pragma: no cover - in the child
+    global _busy, _child_process
+    _busy = _child_process = True
     status = 1
     try:
         data = pickle.dumps([function(task) for task in tasks], protocol=pickle.HIGHEST_PROTOCOL)

@@ -119,6 +119,17 @@ class PseudonymTable:
         # The keyed digests wait for resolve(): they are computed once per distinct value there.
         pending.update(dict.fromkeys(norms if not assigned else (n for n in norms if n not in assigned)))
 
+    def take_pending(self) -> dict[str, list[str]]:
+        """The values registered and not resolved yet, per kind; forgotten here (another table
+        registers them: the work of one process handed to another)."""
+        taken = {kind: list(norms) for kind, norms in self._pending.items() if norms}
+        self._pending.clear()
+        return taken
+
+    def resolved(self, kind: str) -> int:
+        """How many values of ``kind`` have their pseudonym in this run."""
+        return len(self._assigned.get(kind, ()))
+
     def pending(self) -> dict[str, int]:
         """How many values of each kind wait for :meth:`resolve`."""
         return {kind: len(norms) for kind, norms in self._pending.items() if norms}
@@ -234,17 +245,34 @@ class PseudonymTable:
         else:
             noted.append(norms)
 
+    def note_all_emitted(self) -> None:
+        """Count every pseudonym resolved in this run as written (what a command that rewrote
+        every value it registered has done, in whichever process)."""
+        for kind, assigned in self._assigned.items():
+            self.note_emitted(kind, list(assigned))
+
     @property
     def emitted(self) -> dict[str, set[str]]:
         """Kind → canonical pseudonyms written (looked up) in this run."""
-        for kind, lists in self._noted.items():
-            if lists:
-                assigned = self._assigned[kind]
-                emitted = self._emitted.setdefault(kind, set())
-                for norms in lists:
-                    emitted.update(map(assigned.__getitem__, norms))
-                lists.clear()
+        for kind in list(self._noted):
+            self._emitted_of(kind)
         return self._emitted
+
+    def written_kinds(self) -> list[str]:
+        """The kinds of which some pseudonym was written (sorted)."""
+        return sorted(set(self._noted) | set(self._emitted))
+
+    def _emitted_of(self, kind: str) -> set[str]:
+        emitted = self._emitted.get(kind)
+        if emitted is None:
+            emitted = self._emitted[kind] = set()
+        lists = self._noted.get(kind)
+        if lists:
+            assigned = self._assigned[kind]
+            for norms in lists:
+                emitted.update(map(assigned.__getitem__, norms))
+            lists.clear()
+        return emitted
 
     def _known(self, kind: str) -> set[str]:
         """Every pseudonym handed out in this run, in its normal form (phones: national ones too)."""
@@ -270,17 +298,18 @@ class PseudonymTable:
 
     def emitted_norms(self) -> dict[str, set[str]]:
         """Normalised forms of every pseudonym written (national spellings of phones included)."""
-        out: dict[str, set[str]] = {}
-        for kind, values in self.emitted.items():
-            spec = KINDS[kind]
-            # Compared by str, a canonical pseudonym is its own normal form: no parsing. (Not so for
-            # names: a double-barrelled one is no name word.)
-            parsed = set(values) if spec.compare is str else map(spec.normalise, values)
-            norms = {n for n in parsed if n is not None}
-            if kind == "phone":
-                norms.update([a for a in map(national_alias, norms) if a is not None])
-            out[kind] = norms
-        return out
+        return {kind: self.emitted_norms_of(kind) for kind in self.written_kinds()}
+
+    def emitted_norms_of(self, kind: str) -> set[str]:
+        """:meth:`emitted_norms` of one kind."""
+        spec = KINDS[kind]
+        values = self._emitted_of(kind)
+        # Compared by str, a canonical pseudonym is its own normal form: no parsing. (Not so for
+        # names: a double-barrelled one is no name word.)
+        norms = set(values) if spec.compare is str else {n for n in map(spec.normalise, values) if n is not None}
+        if kind == "phone":
+            norms.update([a for a in map(national_alias, norms) if a is not None])
+        return norms
 
     def pseudonym(self, kind: str, value: str) -> str | None:
         """``value`` (of ``kind``) replaced, in its own layout; ``None`` when it is not of that kind."""

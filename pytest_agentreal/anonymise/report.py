@@ -28,6 +28,14 @@ class Report:
         self.kinds[kind] += n
         self.fields.setdefault(pointer, Counter())[kind] += n
 
+    def merge(self, other: Report) -> None:
+        """Add the counts of ``other`` (the same work done elsewhere, e.g. on another part)."""
+        self.records += other.records
+        self.kinds.update(other.kinds)
+        for mine, theirs in ((self.fields, other.fields), (self.leftovers, other.leftovers)):
+            for pointer, counts in theirs.items():
+                mine.setdefault(pointer, Counter()).update(counts)
+
     def leftover(self, pointer: str, kind: str) -> None:
         """A value of ``kind`` that still looks personal after anonymisation."""
         self.leftovers.setdefault(pointer, Counter())[kind] += 1

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import io
+import json
 import os
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from test_anonymise_golden import records as golden_records
 
-from pytest_agentreal.anonymise import Anonymiser, PseudonymTable, Report, parallel
-from pytest_agentreal.anonymise.io import chunks
+from pytest_agentreal import cli, cli_anonymise
+from pytest_agentreal.anonymise import Anonymiser, PseudonymTable, Report, columns, detect, parallel
+from pytest_agentreal.anonymise.io import chunks, jsonl_parts, open_source, read_part, read_records
+from pytest_agentreal.errors import ConfigError
 
 KEY = b"parallel-key-0123456789abcdef"
 
@@ -21,6 +27,7 @@ def workers(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Two processes, even for a handful of values."""
     monkeypatch.setenv("AGENTREAL_WORKERS", "2")
     monkeypatch.setattr(parallel, "MINIMUM_WORK", 0.0)
+    monkeypatch.setattr(columns, "_PARALLEL_ROWS", 0)
     yield
 
 
@@ -101,3 +108,85 @@ def test_unregistered_values_resolve_one_by_one_as_before(workers: None) -> None
     out = anonymiser.apply_many(items + extra, None, None)
     assert out[:50] == anonymiser.apply_many(items, None, batch)
     assert out[50]["email"] == table.pseudonym("email", "late@corp.io")
+
+
+# --------------------------------------------------------------------------- the command, in parts
+
+
+def _jsonl(path: Path, items: list[dict[str, Any]], newline: str = "\n") -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes("".join(json.dumps(r, ensure_ascii=False) + newline for r in items).encode())
+    return path
+
+
+def _command(tmp_path: Path, inputs: list[Path], name: str) -> tuple[bytes, ...]:
+    key = tmp_path / "keys" / "key"
+    if not key.exists():
+        key.parent.mkdir(parents=True)
+        key.write_text("parallel-cli-key-0123456789", encoding="utf-8")
+    mapping = tmp_path / "keys" / f"{name}.mapping.json"
+    out = tmp_path / name
+    argv = ["anonymise", *map(str, inputs), "--out", str(out), "--key-file", str(key), "--mapping", str(mapping)]
+    argv += ["--report", str(tmp_path / f"{name}.report.json")]
+    with contextlib.redirect_stdout(io.StringIO()) as printed:
+        status = cli.main(argv)
+    files = sorted(out.iterdir())
+    contents = tuple(f.read_bytes() for f in files)
+    return status, [f.name for f in files], contents, mapping.read_bytes(), printed.getvalue().encode()  # type: ignore[return-value]
+
+
+def test_the_command_gives_the_same_files_in_parts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workers: None
+) -> None:
+    items = golden_records() + _people(300)
+    inputs = [
+        _jsonl(tmp_path / "in" / "a.jsonl", items[:200]),
+        _jsonl(tmp_path / "in" / "b.jsonl", items[200:], newline="\r\n"),  # Windows line ends
+    ]
+    monkeypatch.setattr(cli_anonymise, "_PARALLEL_BYTES", 0)
+    rewrites: list[Any] = []
+    rewrite = cli_anonymise._rewrite_parts
+
+    def spy(*args: Any) -> Any:
+        rewrites.append(result := rewrite(*args))
+        return result
+
+    monkeypatch.setattr(cli_anonymise, "_rewrite_parts", spy)
+    shared = _command(tmp_path, inputs, "shared")
+    assert len(rewrites) == 1 and rewrites[0] is not None  # the parts path did the work
+    monkeypatch.setenv("AGENTREAL_WORKERS", "1")
+    alone = _command(tmp_path, inputs, "alone")
+    assert shared == alone
+    assert shared[1] == [detect.ALLOWLIST_FILE, "a.jsonl", "b.jsonl"]
+    assert json.loads((tmp_path / "shared.report.json").read_text()) == json.loads(
+        (tmp_path / "alone.report.json").read_text()
+    )
+
+
+def test_parts_read_every_line_once_with_their_numbers(tmp_path: Path) -> None:
+    lines = [json.dumps({"i": i, "pad": "x" * (i % 17)}) for i in range(200)]
+    text = "\n".join(lines[:50]) + "\r\n" + "\r\n".join(lines[50:120]) + "\n\n" + "\n".join(lines[120:]) + "\n"
+    path = tmp_path / "in.jsonl"
+    path.write_bytes(text.encode())
+    source = open_source(path)
+    whole = list(read_records(source))
+    for count in (1, 2, 3, 7):
+        parts = jsonl_parts(source, count)
+        assert [r for part in parts for r in read_part(part)] == whole
+    # An error in a later part names its line in the whole file.
+    broken = tmp_path / "broken.jsonl"
+    broken.write_bytes(text.replace(lines[150], "{not json").encode())
+    last = jsonl_parts(open_source(broken), 2)[-1]
+    with pytest.raises(ConfigError) as error:
+        list(read_part(last))
+    with pytest.raises(ConfigError) as expected:
+        list(read_records(open_source(broken)))
+    assert error.value.line == expected.value.line == 152  # one blank line before it
+
+
+def test_two_values_on_a_line_are_still_an_error(tmp_path: Path) -> None:
+    path = tmp_path / "in.jsonl"
+    path.write_text('{"a": 1}\n{"b": 2}, {"c": 3}\n', encoding="utf-8")
+    with pytest.raises(ConfigError) as error:
+        list(read_records(open_source(path)))
+    assert error.value.line == 2

@@ -8,11 +8,11 @@ from collections.abc import Callable
 from .kinds import Kind, register_kind
 from .shapes import (
     _PAIRS,
+    _POWERS,
     LETTERS,
     ClassPlan,
     class_plan,
     class_values,
-    digit_text,
     fill,
     letter_text,
     stream,
@@ -69,13 +69,33 @@ _IBAN_BYTES_RE = re.compile(_IBAN_RE.pattern.encode())
 
 
 def _generate_iban(digest: bytes, attempt: int, norm: str) -> str:
-    plan = class_plan(norm[4:])
+    data = digest if attempt == 0 else stream(digest, attempt)
+    bban = norm[4:]
+    # The two common shapes, recognised without working out the shape (class_plan) each time.
+    if bban.isdigit():
+        make = _COMMON_MAKERS.get(("9", len(bban)))
+    elif bban[4:].isdigit() and bban[:4].isalpha() and len(bban) > 4:
+        make = _COMMON_MAKERS.get(("A", len(bban)))
+    else:
+        make = None
+    if make is None:
+        make = _maker(bban)
+        if len(bban) <= 30 and (bban.isdigit() or (bban[4:].isdigit() and bban[:4].isalpha() and len(bban) > 4)):
+            _COMMON_MAKERS["9" if bban.isdigit() else "A", len(bban)] = make
+    return make(norm[:2], data)
+
+
+_COMMON_MAKERS: dict[tuple[str, int], Callable[[str, bytes], str]] = {}
+
+
+def _maker(bban: str) -> Callable[[str, bytes], str]:
+    plan = class_plan(bban)
     make = _IBAN_MAKERS.get(plan)
     if make is None:
         make = _iban_maker(plan)
         if len(_IBAN_MAKERS) < 4096:  # as many as class_plan keeps
             _IBAN_MAKERS[plan] = make
-    return make(norm[:2], digest if attempt == 0 else stream(digest, attempt))
+    return make
 
 
 _IBAN_MAKERS: dict[ClassPlan, Callable[[str, bytes], str]] = {}
@@ -96,7 +116,8 @@ def _iban_maker(plan: ClassPlan) -> Callable[[str, bytes], str]:
 
         def digits_only(country: str, data: bytes) -> str:
             number = int.from_bytes(data[:24], "big") % power
-            return f"{country}{98 - (number * 1_000_000 + _head_number(country)) % 97:02d}{number:0{count}d}"
+            check = 98 - (number * 1_000_000 + _head_number(country)) % 97
+            return country + str(check).zfill(2) + str(number).zfill(count)
 
         return digits_only
     if plan.runs == (("A", 0, 4), ("9", 0, count)):  # a bank code, then digits (GB, NL, …)
@@ -108,7 +129,7 @@ def _iban_maker(plan: ClassPlan) -> Callable[[str, bytes], str]:
             letters = int.from_bytes(data[24:], "big")
             low, high = letters % 676, letters // 676 % 676  # the two pairs letter_text gives
             value = (codes[low] * 10_000 + codes[high]) * shift + number * 1_000_000 + _head_number(country)
-            return f"{country}{98 - value % 97:02d}{_PAIRS[low]}{_PAIRS[high]}{number:0{count}d}"
+            return country + str(98 - value % 97).zfill(2) + _PAIRS[low] + _PAIRS[high] + str(number).zfill(count)
 
         return bank_then_digits
 
@@ -199,8 +220,13 @@ def _generate_card(digest: bytes, attempt: int, norm: str) -> str:
     keep = _BRAND_PREFIXES.get(head)
     if keep is None:  # the brand is in the first 4 digits: looked at once per prefix (at most 10⁴)
         keep = _BRAND_PREFIXES[head] = card_brand_prefix(head)
-    payload = norm[:keep] + digit_text(digest if attempt == 0 else stream(digest, attempt), len(norm) - keep - 1)
-    return payload + str(-_luhn_sum(payload, True) % 10)
+    count = len(norm) - keep - 1
+    data = digest if attempt == 0 else stream(digest, attempt)
+    payload = norm[:keep] + str(int.from_bytes(data, "big") % _POWERS[count]).zfill(count)  # digit_text
+    # Luhn: double every other digit from the right by translation, then sum the bytes.
+    backwards = payload.encode()[::-1]
+    check = sum(backwards[0::2].translate(_DOUBLE_BYTES)) + sum(backwards[1::2]) - 48 * len(backwards)
+    return f"{payload}{-check % 10}"
 
 
 _BRAND_PREFIXES: dict[str, int] = {}

@@ -31,6 +31,11 @@ def _normalise_email(text: str) -> str | None:
 
 
 def _generate_email(digest: bytes, attempt: int, norm: str) -> str:
+    if attempt == 0:  # the common case, inlined: first.last@example.x in lower case
+        firsts, lasts = _lower_pools()
+        first = firsts[int.from_bytes(digest[:8], "big") % len(firsts)]
+        last = lasts[int.from_bytes(digest[8:16], "big") % len(lasts)]
+        return f"{first}.{last}@{EXAMPLE_DOMAINS[digest[20] % len(EXAMPLE_DOMAINS)]}"
     p = pools()
     data = stream(digest, attempt)
     first = p.first_names[as_int(data[:8]) % len(p.first_names)]
@@ -38,6 +43,18 @@ def _generate_email(digest: bytes, attempt: int, norm: str) -> str:
     if attempt:
         local += str(as_int(data[16:20]) % 1000)
     return f"{local.lower()}@{EXAMPLE_DOMAINS[data[20] % len(EXAMPLE_DOMAINS)]}"
+
+
+_lower: list[tuple[tuple[str, ...], tuple[str, ...]]] = []
+
+
+def _lower_pools() -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """First and last names in lower case (the pools are ASCII: lower case of the joined local
+    part is the joined lower cases)."""
+    if not _lower:
+        p = pools()
+        _lower.append((tuple(n.lower() for n in p.first_names), tuple(n.lower() for n in p.last_names)))
+    return _lower[0]
 
 
 EMAIL = register_kind(
@@ -85,21 +102,35 @@ def _normalise_phone(text: str) -> str | None:
 
 
 def _generate_phone(digest: bytes, attempt: int, norm: str) -> str:
-    if norm.startswith("00"):
-        code = country_code_length(norm[2:])
-        keep = 2 + code + 1  # 00, country code, first national digit (mobile vs landline)
-        if norm[2 + code : 3 + code] == "0":
-            keep += 1  # a written trunk prefix, e.g. +44 (0)20 …
-        nanp = norm[2:3] == "1"
-    elif norm.startswith("0"):
-        keep, nanp = 2, False  # trunk prefix + first digit of the area code
-    else:
-        keep, nanp = 1, len(norm) == 10
-    data = stream(digest, attempt)
-    rest = list(digit_text(data, len(norm) - keep))
+    keep, nanp = _phone_shape(norm)
+    data = digest if attempt == 0 else stream(digest, attempt)
+    rest = digit_text(data, len(norm) - keep)
     if nanp and len(rest) >= 3 and rest[2] in "01":
-        rest[2] = str(2 + int(rest[2]) * 4 + data[31] % 4)  # NANP exchange codes start with 2-9
-    return norm[:keep] + "".join(rest)
+        rest = f"{rest[:2]}{2 + int(rest[2]) * 4 + data[31] % 4}{rest[3:]}"  # NANP exchange codes start with 2-9
+    return norm[:keep] + rest
+
+
+def _phone_shape(norm: str) -> tuple[int, bool]:
+    """``(digits kept, NANP number)`` of a phone norm: they depend on its first 6 digits and length."""
+    key = (norm[:6], len(norm))
+    shape = _PHONE_SHAPES.get(key)
+    if shape is None:
+        if norm.startswith("00"):
+            code = country_code_length(norm[2:])
+            keep = 2 + code + 1  # 00, country code, first national digit (mobile vs landline)
+            if norm[2 + code : 3 + code] == "0":
+                keep += 1  # a written trunk prefix, e.g. +44 (0)20 …
+            shape = (keep, norm[2:3] == "1")
+        elif norm.startswith("0"):
+            shape = (2, False)  # trunk prefix + first digit of the area code
+        else:
+            shape = (1, len(norm) == 10)
+        if len(_PHONE_SHAPES) < 1 << 16:
+            _PHONE_SHAPES[key] = shape
+    return shape
+
+
+_PHONE_SHAPES: dict[tuple[str, int], tuple[int, bool]] = {}
 
 
 def _render_phone(original: str, canonical: str) -> str:

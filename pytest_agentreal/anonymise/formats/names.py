@@ -20,12 +20,17 @@ def _generate_name(digest: bytes, attempt: int, norm: str) -> str:
     # The pool depends on the token only (not on where it was seen), so "jane" in a sentence and
     # "Jane" in a first-name field get the same pseudonym.
     pool = p.first_names if norm in p.first_name_set else p.last_names
+    if attempt == 0:
+        return pool[int.from_bytes(digest[:8], "big") % len(pool)]
     if attempt < NAME_WIDEN_AT:
         return pool[as_int(stream(digest, attempt)[:8]) % len(pool)]
     # Pools run out on very large corpora: double-barrelled names give len(pool)² more. The first
     # of them reads bytes of the digest that the pool's draw did not (no extra hash).
     data = digest[8:] if attempt == NAME_WIDEN_AT else stream(digest, attempt)
-    return f"{pool[as_int(data[:8]) % len(pool)]}-{p.last_names[as_int(data[8:16]) % len(p.last_names)]}"
+    lasts = p.last_names
+    return (
+        f"{pool[int.from_bytes(data[:8], 'big') % len(pool)]}-{lasts[int.from_bytes(data[8:16], 'big') % len(lasts)]}"
+    )
 
 
 def _name_pool(norm: str) -> tuple[str, int]:

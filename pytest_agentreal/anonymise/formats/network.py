@@ -80,8 +80,8 @@ def ip_is_personal(norm: str) -> bool:
 
 def _generate_ip(digest: bytes, attempt: int, norm: str) -> str:
     # The first wider candidate reads bytes of the digest that the documentation draw did not.
-    data = digest[8:] if attempt == _WIDEN_AT else stream(digest, attempt)
-    number = as_int(data[:8])
+    data = digest if attempt == 0 else digest[8:] if attempt == _WIDEN_AT else stream(digest, attempt)
+    number = int.from_bytes(data[:8], "big")
     if ":" in norm:
         return str(ipaddress.IPv6Address((0x20010DB8 << 96) | (as_int(data[8:20]))))
     # Documentation ranges first (what readers expect), then the reserved 240.0.0.0/4: large
