@@ -41,6 +41,8 @@ class Group:
     """Per column, what each value is (``None``: a column with nothing to replace)."""
     texts: dict[int, list[Leaf]] = field(default_factory=dict)
     """Position in ``rows`` → the leaves of a record with free text (its text is scrubbed per record)."""
+    values: list[tuple[Any, ...]] = field(default_factory=list)
+    """Per column, its values (in the order of ``rows``)."""
 
 
 @dataclass
@@ -78,11 +80,11 @@ def _collect_many(anonymiser: Anonymiser, records: Sequence[Any], register: bool
     groups: list[Group] = []
     for keys, rows in shapes.items():
         if all(k.__class__ is str for k in keys) and not any(anonymiser.key_is_personal(k) for k in keys):
-            flat = _split_nested(records, rows)
+            flat, values = _split_nested(records, rows)
             for index in sorted(set(rows) - set(flat)):
                 plans[index] = analyse(records[index])
             if flat:
-                groups.append(Group(keys, flat))
+                groups.append(Group(keys, flat, values=values or _columns(records, flat)))
         else:
             for index in rows:
                 plans[index] = analyse(records[index])
@@ -96,7 +98,7 @@ def _classify_groups(anonymiser: Anonymiser, records: Sequence[Any], groups: lis
     """Fill every group's columns; the columns are classified on several cores at once."""
     tasks: list[tuple[str, tuple[str, ...], tuple[Any, ...]]] = []
     for group in groups:
-        for key, values in zip(group.keys, _columns(records, group), strict=True):
+        for key, values in zip(group.keys, group.values, strict=True):
             tasks.append((key, anonymiser.field_kinds((key,)), values))
     weights = [0.0 if kinds is KEEP else float(len(values)) for _key, kinds, values in tasks]
     # Only what the column is travels back, not its values (the parent has them).
@@ -119,19 +121,19 @@ def _minimum(rows: int) -> float | None:
     return None if rows >= _PARALLEL_ROWS else float("inf")
 
 
-def _split_nested(records: Sequence[Any], rows: list[int]) -> list[int]:
-    """The rows whose values are all scalars."""
-    columns = list(zip(*[records[i].values() for i in rows], strict=True))
+def _split_nested(records: Sequence[Any], rows: list[int]) -> tuple[list[int], list[tuple[Any, ...]]]:
+    """The rows whose values are all scalars, and their columns (empty when some rows were not)."""
+    columns = _columns(records, rows)
     nested: set[int] = set()
     for column in columns:
         types = set(map(type, column))
         if dict in types or list in types:
             nested.update(rows[p] for p, v in enumerate(column) if v.__class__ in _NESTED)
-    return [i for i in rows if i not in nested] if nested else rows
+    return ([i for i in rows if i not in nested], []) if nested else (rows, columns)
 
 
-def _columns(records: Sequence[Any], group: Group) -> list[tuple[Any, ...]]:
-    return list(zip(*[records[i].values() for i in group.rows], strict=True))
+def _columns(records: Sequence[Any], rows: list[int]) -> list[tuple[Any, ...]]:
+    return list(zip(*[records[i].values() for i in rows], strict=True))
 
 
 def _classified(
@@ -217,9 +219,8 @@ def _apply_many(anonymiser: Anonymiser, records: Sequence[Any], report: Report |
             table.note_emitted(kind, norms)
     results = iter(rendered)
     for group in batch.groups:
-        columns = _columns(records, group)
         new_columns: list[Sequence[Any]] = []
-        for key, values, column in zip(group.keys, columns, group.columns, strict=True):
+        for key, values, column in zip(group.keys, group.values, group.columns, strict=True):
             if column is None:
                 new_columns.append(values)
                 continue

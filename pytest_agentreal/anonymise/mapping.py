@@ -20,11 +20,14 @@ LABEL_BYTES = 16
 """A label is the hex of the keyed digest's first 16 bytes: unique for any corpus, half the size."""
 
 
+DIGEST_BYTES = 32
+
+
 def labels(packed: bytes) -> list[str]:
-    """The hex labels of label bytes packed one after the other."""
+    """The hex labels of keyed digests (SHA-256: 32 bytes) packed one after the other."""
     text = packed.hex()
-    width = 2 * LABEL_BYTES
-    return [text[i : i + width] for i in range(0, len(text), width)]
+    width, stride = 2 * LABEL_BYTES, 2 * DIGEST_BYTES
+    return [text[i : i + width] for i in range(0, len(text), stride)]
 
 
 class MappingFile:
@@ -58,7 +61,7 @@ class MappingFile:
         return entries
 
     def add(self, kind: str, packed: bytes, pseudonyms: list[str]) -> None:
-        """New entries: ``packed`` holds the label bytes (:data:`LABEL_BYTES` each) of ``pseudonyms``."""
+        """New entries: ``packed`` holds the keyed digests (see :func:`labels`) of ``pseudonyms``."""
         self._added.setdefault(kind, []).append((packed, pseudonyms))
 
     def size(self) -> int:

@@ -63,9 +63,25 @@ class Hmac:
                 append(outer.digest())
             return out
 
+        def prefixed(prefix: bytes, texts: Iterable[str]) -> list[bytes]:
+            # HMAC of prefix + each text: the prefix hashed once, no concatenation per text.
+            start = inner_copy()
+            start.update(prefix)
+            begin = start.copy
+            out: list[bytes] = []
+            append = out.append
+            for text in texts:
+                inner = begin()
+                inner.update(text.encode())
+                outer = outer_copy()
+                outer.update(inner.digest())
+                append(outer.digest())
+            return out
+
         # Plain closures: calling them is cheaper than dispatching through __call__.
         self.digest = digest
         self.many = many
+        self.many_prefixed = prefixed
 
     def __call__(self, message: bytes) -> bytes:
         return self.digest(message)
@@ -81,7 +97,7 @@ class PseudonymTable:
     def __init__(self, key: bytes, mapping: MappingFile | None = None) -> None:
         hmac = Hmac(key)
         self._hmac = hmac.digest
-        self._hmac_many = hmac.many
+        self._hmac_many = hmac.many_prefixed
         self.mapping = mapping if mapping is not None else MappingFile(None, key_id(key))
         self._pending: dict[str, dict[str, None]] = {}  # kind → norms registered, not assigned yet
         self._assigned: dict[str, dict[str, str]] = {}  # kind → norm → canonical pseudonym
@@ -113,11 +129,13 @@ class PseudonymTable:
     def register_many(self, kind: str, norms: Iterable[str]) -> None:
         """:meth:`register` every norm of ``kind`` (duplicates are fine)."""
         pending = self._pending.get(kind)
-        if pending is None:
-            pending = self._pending[kind] = {}
         assigned = self._assigned.get(kind)
         # The keyed digests wait for resolve(): they are computed once per distinct value there.
-        pending.update(dict.fromkeys(norms if not assigned else (n for n in norms if n not in assigned)))
+        new = dict.fromkeys(norms if not assigned else (n for n in norms if n not in assigned))
+        if pending:
+            pending.update(new)
+        else:
+            self._pending[kind] = new
 
     def take_pending(self) -> dict[str, list[str]]:
         """The values registered and not resolved yet, per kind; forgotten here (another table

@@ -28,7 +28,7 @@ from itertools import repeat
 from typing import Any
 
 from .formats import KINDS, Kind
-from .mapping import LABEL_BYTES, labels
+from .mapping import labels
 
 __all__ = ["Settled", "settle"]
 
@@ -46,7 +46,7 @@ class Settled:
     fresh: list[int] | None
     """Positions (among the norms given) of the values resolved now; ``None``: all of them."""
     labels: bytes
-    """Their mapping labels' bytes, packed (:func:`~.mapping.labels` makes the hex labels)."""
+    """Their keyed digests, packed (:func:`~.mapping.labels` makes the mapping's hex labels)."""
     pseudonyms: list[str]
     keys: list[str]
     """``compare(pseudonym)``: the same list as ``pseudonyms`` for kinds compared by ``str``."""
@@ -87,7 +87,7 @@ def _unpickle_settled(
 def settle(
     kind: str,
     norms: list[str],
-    hmac_many: Callable[[list[bytes]], list[bytes]],
+    hmac_many: Callable[[bytes, list[str]], list[bytes]],
     stored: dict[str, str],
     used: set[str],
     assigned: Container[str],
@@ -99,13 +99,12 @@ def settle(
     handed out; ``assigned``: real values resolved before (avoided as pseudonyms, like ``norms``).
     Nothing is modified.
     """
-    prefix = kind + "\x1f"
-    digests = hmac_many([(prefix + n).encode() for n in norms])
+    digests = hmac_many(f"{kind}\x1f".encode(), norms)
     fresh: list[int] | None = None
     pinned: dict[str, str] = {}
     values = norms
     if stored:
-        known = list(map(stored.get, labels(b"".join([d[:LABEL_BYTES] for d in digests]))))
+        known = list(map(stored.get, labels(b"".join(digests))))
         if known.count(None) != len(known):
             fresh = [i for i, found in enumerate(known) if found is None]
             pinned = {norms[i]: found for i, found in enumerate(known) if found is not None}
@@ -114,8 +113,7 @@ def settle(
     spec = KINDS[kind]
     originals = _Originals(norms, assigned) if spec.avoid_originals else None
     pseudonyms, keys, drawn = _draw(spec, digests, values, used, originals, pool_use)
-    packed = b"".join([d[:LABEL_BYTES] for d in digests])
-    return Settled(kind, pinned, fresh, packed, pseudonyms, keys, drawn)
+    return Settled(kind, pinned, fresh, b"".join(digests), pseudonyms, keys, drawn)
 
 
 class _Originals:
@@ -212,16 +210,17 @@ def _starts(
 ) -> list[int] | None:
     """The attempt each value starts at: 0 (its pool), or ``widen_at`` for a keyed share of the
     values of a pool that cannot take them all (``None``: every value starts at 0)."""
-    thresholds: dict[tuple[str, int], int] = {}
+    thresholds: dict[tuple[str, int], bytes] = {}
     for (pool, size), wanting in Counter(pools_of).items():
         room = max(0, size * 3 // 4 - pool_use.get(pool, 0))
         if wanting > room:
-            # A value stays in its pool when its digest's last 8 bytes fall below room / wanting.
-            thresholds[(pool, size)] = room * _TIER_BITS // wanting
+            # A value stays in its pool when its digest's last 8 bytes fall below room / wanting
+            # (compared as bytes: big-endian, the same order as the numbers).
+            thresholds[(pool, size)] = (room * _TIER_BITS // wanting).to_bytes(8, "big")
     if not thresholds:
         return None
     get = thresholds.get
     return [
-        widen_at if (limit := get(pool)) is not None and int.from_bytes(digest[24:32], "big") >= limit else 0
+        widen_at if (limit := get(pool)) is not None and digest[24:32] >= limit else 0
         for pool, digest in zip(pools_of, digests, strict=True)
     ]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as _dt
 import re
 from collections.abc import Sequence
-from itertools import repeat
 
 from .kinds import Kind, register_kind
 from .shapes import mimic_case, stream, words
@@ -99,22 +98,35 @@ def _place_dobs(digests: Sequence[bytes], norms: Sequence[str], used: set[str]) 
     """
     count = len(norms)
     fromiso, fromordinal = _dt.date.fromisoformat, _dt.date.fromordinal
-    bases = [fromiso(norm[:10]).toordinal() for norm in norms]
-    targets = list(map(_shifted, bases, map(_shift, digests, repeat(365))))
-    ambiguous = [i for i, norm in enumerate(norms) if norm[-1] == "~"]
-    for i in ambiguous:  # the first candidate of a D/M-ambiguous date has a day of at most 12
-        shifted = fromordinal(targets[i])
-        if shifted.day > 12:
-            targets[i] = shifted.replace(day=1 + (shifted.day - 1) % 12).toordinal()
-    # Order by (first candidate, digest): one integer key each, sorted in C.
-    keys = [target << 128 | int.from_bytes(digest[:16], "big") for target, digest in zip(targets, digests, strict=True)]
-    order = sorted(range(count), key=keys.__getitem__)
+    bases: list[int] = []
+    keys: list[int] = []
+    odd: set[int] = set()
+    index_bits = max(count.bit_length(), 1)
+    for index, (digest, norm) in enumerate(zip(digests, norms, strict=True)):
+        base = fromiso(norm[:10]).toordinal()
+        shift = 1 + int.from_bytes(digest[:8], "big") % 365  # what _generate_dob draws at attempt 0
+        if not digest[8] & 1:
+            shift = -shift
+        target = base + shift
+        if not 0 < target <= _LAST_DAY:
+            target = base - shift
+        if norm[-1] == "~":  # a D/M-ambiguous date: its first candidate has a day of at most 12
+            odd.add(index)
+            shifted = fromordinal(target)
+            if shifted.day > 12:
+                target = shifted.replace(day=1 + (shifted.day - 1) % 12).toordinal()
+        bases.append(base)
+        # Ordered by (first candidate, digest); the position rides along in the lowest bits, so
+        # that plain integers are sorted, in C.
+        keys.append(((target << 128 | int.from_bytes(digest[:16], "big")) << index_bits) | index)
+    keys.sort()
     taken = _Taken(used, count)
-    odd = set(ambiguous)
     out: list[str | None] = [None] * count
     previous = 0
-    for i in order:
-        target, base = targets[i], bases[i]
+    mask = (1 << index_bits) - 1
+    for key in keys:
+        i = key & mask
+        target, base = key >> (128 + index_bits), bases[i]
         day = target if target > previous else previous + 1
         if day == base or (taken and day in taken) or (odd and i in odd):
             day = _free_day(day, base, taken, i in odd)
