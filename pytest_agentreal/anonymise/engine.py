@@ -256,8 +256,9 @@ class Anonymiser:
         """Both passes over records held in memory."""
         items = list(records)
         batch = self.collect_many(items)
-        self.resolve()
-        return self.apply_many(items, report, batch)
+        # Resolving and rendering the columns of each kind go together (one fork, not two).
+        rendered = columns.resolve_and_render(self, batch)
+        return columns.apply_many(self, items, report, batch, rendered)
 
 
 _MISSING: Any = object()

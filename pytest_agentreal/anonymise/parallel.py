@@ -24,9 +24,9 @@ import signal
 import sys
 import threading
 from collections.abc import Callable, Sequence
-from typing import TypeVar
+from typing import Any, TypeVar
 
-__all__ = ["MINIMUM_WORK", "in_child", "processes", "split_map"]
+__all__ = ["MINIMUM_WORK", "Strings", "in_child", "processes", "split_map", "strings"]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -119,9 +119,34 @@ def split_map(
     return results  # type: ignore[return-value]  # every slot is filled
 
 
+class Strings(list[str]):
+    """A list of strings that travels between processes as one string (far less to pickle and
+    unpickle than many small objects); a plain list when a string holds the separator."""
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        joined = "\x00".join(self)
+        if self and joined.count("\x00") == len(self) - 1:
+            return (_split, (joined,))
+        return (Strings, (list(self),))
+
+
+def _split(joined: str) -> Strings:
+    return Strings(joined.split("\x00"))
+
+
+def strings(values: list[Any]) -> list[Any]:
+    """``values`` as :class:`Strings` when they are all ``str`` (else as they are)."""
+    return Strings(values) if values and all(v.__class__ is str for v in values) else values
+
+
+_GATHER_SHARE = 0.05
+"""This process also gathers the children's results: it starts with this share of the work."""
+
+
 def _shares(weights: Sequence[float], count: int) -> list[list[int]]:
     """Task indices per process: heaviest first, each to the least loaded (deterministic)."""
     loads = [0.0] * count
+    loads[0] = _GATHER_SHARE * sum(weights)
     shares: list[list[int]] = [[] for _ in range(count)]
     for i in sorted(range(len(weights)), key=lambda i: (-weights[i], i)):
         lightest = loads.index(min(loads))

@@ -29,6 +29,7 @@ from typing import Any
 
 from .formats import KINDS, Kind
 from .mapping import labels
+from .parallel import Strings
 
 __all__ = ["Settled", "settle"]
 
@@ -54,21 +55,10 @@ class Settled:
     """Pool → how many more pseudonyms were drawn from it."""
 
     def __reduce__(self) -> tuple[Any, ...]:
-        # Sent from another process: each list of strings travels as one string (much less to
-        # pickle and unpickle than a list of small objects).
-        same = self.keys is self.pseudonyms
-        keys = None if same else _pack(self.keys)
-        state = (self.kind, self.pinned, self.fresh, self.labels, _pack(self.pseudonyms), keys, self.pool_use)
+        # Sent from another process: each list of strings travels as one string.
+        keys = None if self.keys is self.pseudonyms else Strings(self.keys)
+        state = (self.kind, self.pinned, self.fresh, self.labels, Strings(self.pseudonyms), keys, self.pool_use)
         return (_unpickle_settled, state)
-
-
-def _pack(strings: list[str]) -> str | list[str]:
-    joined = "\x00".join(strings)
-    return joined if strings and joined.count("\x00") == len(strings) - 1 else strings
-
-
-def _unpack(packed: str | list[str]) -> list[str]:
-    return packed.split("\x00") if isinstance(packed, str) else packed
 
 
 def _unpickle_settled(
@@ -76,12 +66,11 @@ def _unpickle_settled(
     pinned: dict[str, str],
     fresh: list[int] | None,
     labels: bytes,
-    pseudonyms: str | list[str],
-    keys: str | list[str] | None,
+    pseudonyms: list[str],
+    keys: list[str] | None,
     pool_use: dict[str, int],
 ) -> Settled:
-    unpacked = _unpack(pseudonyms)
-    return Settled(kind, pinned, fresh, labels, unpacked, unpacked if keys is None else _unpack(keys), pool_use)
+    return Settled(kind, pinned, fresh, labels, pseudonyms, pseudonyms if keys is None else keys, pool_use)
 
 
 def settle(

@@ -169,7 +169,7 @@ def _head(country: str) -> str:
 _HEADS: dict[str, str] = {}
 
 
-IBAN = register_kind(Kind("iban", _normalise_iban, _generate_iban, lambda o, c: fill(o, c, keep_case=True), cost=1.7))
+IBAN = register_kind(Kind("iban", _normalise_iban, _generate_iban, lambda o, c: fill(o, c, keep_case=True), cost=1.25))
 
 # --------------------------------------------------------------------------- payment cards
 

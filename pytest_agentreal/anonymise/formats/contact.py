@@ -64,6 +64,7 @@ EMAIL = register_kind(
         _generate_email,
         lambda o, c: c.upper() if o.isupper() else c,
         safe=lambda norm: reserved_domain(norm.rpartition("@")[2]),
+        cost=0.85,
     )
 )
 
@@ -154,4 +155,4 @@ def national_alias(norm: str) -> str | None:
     return national if national.startswith("0") else "0" + national
 
 
-PHONE = register_kind(Kind("phone", _normalise_phone, _generate_phone, _render_phone))
+PHONE = register_kind(Kind("phone", _normalise_phone, _generate_phone, _render_phone, cost=0.8))

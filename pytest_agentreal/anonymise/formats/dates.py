@@ -226,5 +226,6 @@ DOB = register_kind(
         _render_dob,
         avoid_originals=False,  # birthdays are shared by many people; only distinctness matters
         place_many=_place_dobs,
+        cost=1.1,
     )
 )

@@ -47,7 +47,6 @@ NAME = register_kind(
         compare=casefold,
         pool=_name_pool,
         widen_at=NAME_WIDEN_AT,
-        cost=1.2,
     )
 )
 

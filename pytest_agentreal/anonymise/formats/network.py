@@ -104,5 +104,6 @@ IP = register_kind(
         safe=lambda n: not ip_is_personal(n),
         pool=lambda norm: ("v6", 1 << 96) if ":" in norm else ("v4", 3 * 254),
         widen_at=_WIDEN_AT,
+        cost=0.9,
     )
 )
