@@ -185,7 +185,7 @@ def _parts(sources: list[Source]) -> list[Part] | None:
     from .anonymise import parallel
     from .anonymise.io import jsonl_parts
 
-    count = parallel.processes()
+    count = parallel.available_processes()
     if count < 2 or any(s.format != "jsonl" for s in sources):
         return None
     if sum(s.path.stat().st_size for s in sources) < _PARALLEL_BYTES:

@@ -10,6 +10,8 @@ children, which is why it may fall back to running everything here at any time:
 - where ``os.fork`` is missing or unsafe (not Linux; other threads are running, whose locks a
   child would inherit held);
 - when the work is too small to pay for a fork (``minimum``), or ``AGENTREAL_WORKERS=1``;
+- when other programs keep the other cores busy right now (unless ``AGENTREAL_WORKERS`` is set):
+  a child would only take turns with this process on one core;
 - when a child fails in any way (its tasks are then done here: pure, so the same result).
 
 Children exit with ``os._exit``: no atexit handlers, no flushing of inherited buffers, no output.
@@ -26,7 +28,7 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
-__all__ = ["MINIMUM_WORK", "Strings", "in_child", "processes", "split_map", "strings"]
+__all__ = ["MINIMUM_WORK", "Strings", "available_processes", "in_child", "processes", "split_map", "strings"]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -45,11 +47,28 @@ def processes() -> int:
     configured = os.environ.get(_ENV, "").strip()
     if configured.isdigit() and int(configured) >= 1:
         return int(configured)
+    return max(1, min(_cores(), 4))
+
+
+def _cores() -> int:
     try:
-        cores = len(os.sched_getaffinity(0))
+        return len(os.sched_getaffinity(0))
     except (AttributeError, OSError):  # not Linux
-        cores = os.cpu_count() or 1
-    return max(1, min(cores, 4))
+        return os.cpu_count() or 1
+
+
+def available_processes() -> int:
+    """:func:`processes`, fewer when other programs keep cores busy right now (unless configured):
+    a child on a busy core only slows this process down."""
+    count = processes()
+    if os.environ.get(_ENV, "").strip().isdigit():
+        return count
+    try:
+        with open("/proc/loadavg", encoding="ascii") as stream:
+            running = int(stream.read().split()[3].partition("/")[0])  # runnable now, this one included
+    except (OSError, ValueError, IndexError):
+        return count
+    return max(1, min(count, _cores() - (running - 1)))
 
 
 def in_child() -> bool:
@@ -75,7 +94,7 @@ def split_map(
     (those of this process first, while the children still work), in no particular order.
     """
     global _busy
-    count = min(processes(), len(tasks))
+    count = min(available_processes(), len(tasks)) if not _busy else 1
     total = sum(weights)
     if _busy or count < 2 or total < (MINIMUM_WORK if minimum is None else minimum) or not _can_fork():
         out = []
