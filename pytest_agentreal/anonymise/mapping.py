@@ -102,6 +102,11 @@ class MappingFile:
         """
         if self.path is None:
             return
+        if blocks is None:  # made first: no process is forked while the file is open
+            from .parallel import split_map
+
+            kinds = self.kinds()
+            blocks = split_map(self.block, [k for k, _ in kinds], [float(n) for _, n in kinds])
         self.path.parent.mkdir(parents=True, exist_ok=True)
         handle, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".mapping-", suffix=".tmp")
         try:
@@ -118,16 +123,11 @@ class MappingFile:
         names = sorted(set(self._entries) | set(self._added))
         return [(k, len(self._entries.get(k, ())) + sum(len(p) for _, p in self._added.get(k, ()))) for k in names]
 
-    def _json(self, blocks: Sequence[str] | None) -> Iterator[str]:
+    def _json(self, blocks: Sequence[str]) -> Iterator[str]:
         """The file's text, in pieces: one entry per line, sorted. (json.dump with indent is pure
         Python and takes seconds on a large corpus; the C encoder writes each kind's pseudonyms.)
-        Kinds are made on several cores at once (:mod:`.parallel`)."""
-        from .parallel import split_map
-
+        The kinds' blocks are made on several cores at once (:mod:`.parallel`)."""
         yield json.dumps({"format": MAPPING_FORMAT, "version": 1, "key_id": self.key_id})[:-1] + ',\n "kinds": {'
-        if blocks is None:
-            kinds = self.kinds()
-            blocks = split_map(self.block, [k for k, _ in kinds], [float(n) for _, n in kinds])
         for index, block in enumerate(blocks):
             yield ("," if index else "") + block
         yield "\n }\n}\n"

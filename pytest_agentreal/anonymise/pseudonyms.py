@@ -267,7 +267,9 @@ class PseudonymTable:
         """Count every pseudonym resolved in this run as written (what a command that rewrote
         every value it registered has done, in whichever process)."""
         for kind, assigned in self._assigned.items():
-            self.note_emitted(kind, list(assigned))
+            # Whatever was noted is among these (a lookup is of a resolved value).
+            self._noted.pop(kind, None)
+            self._emitted[kind] = set(assigned.values())
 
     @property
     def emitted(self) -> dict[str, set[str]]:
@@ -316,14 +318,17 @@ class PseudonymTable:
 
     def emitted_norms(self) -> dict[str, set[str]]:
         """Normalised forms of every pseudonym written (national spellings of phones included)."""
-        return {kind: self.emitted_norms_of(kind) for kind in self.written_kinds()}
+        return {kind: set(self.emitted_norms_of(kind)) for kind in self.written_kinds()}
 
     def emitted_norms_of(self, kind: str) -> set[str]:
-        """:meth:`emitted_norms` of one kind."""
+        """:meth:`emitted_norms` of one kind (not to be modified)."""
         spec = KINDS[kind]
         values = self._emitted_of(kind)
-        # Compared by str, a canonical pseudonym is its own normal form: no parsing. (Not so for
-        # names: a double-barrelled one is no name word.)
+        if spec.compare is str and kind != "phone":
+            # Compared by str, a canonical pseudonym is its own normal form: no parsing (and no
+            # copy: the caller only reads it).
+            return values
+        # (Not so for names: a double-barrelled one is no name word.)
         norms = set(values) if spec.compare is str else {n for n in map(spec.normalise, values) if n is not None}
         if kind == "phone":
             norms.update([a for a in map(national_alias, norms) if a is not None])
