@@ -7,7 +7,8 @@
 - :mod:`.detect`: field detection by name and pattern detectors (``scan_text``, ``scan_record``);
 - :mod:`.analysis` and :mod:`.classify`: which leaf of a record is what;
 - :mod:`.text`: free-text scrubbing with what each record says about its people;
-- :mod:`.engine`: the two passes over records (:mod:`.columns`: many flat records at once);
+- :mod:`.engine`: the two passes over records (:mod:`.columns`: many flat records at once;
+  :mod:`.resolve`: handing out one kind's pseudonyms; :mod:`.parallel`: work on several cores);
   :mod:`.io`: files; :mod:`.report`: counts only.
 
 Heavy imports (Faker pools, pyarrow) happen on first use, not on import of this package.

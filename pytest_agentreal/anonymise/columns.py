@@ -6,6 +6,10 @@ together — the same work as the record-by-record passes of :class:`~.engine.An
 same results, but with one dispatch per column instead of one per value. Records that are not flat
 (nested objects, lists, personal-looking keys) go through the record-by-record passes; so does the
 free text of a flat record, with the record's structured values (found column-wise) as its context.
+
+Large batches use the machine's cores (:mod:`.parallel`): columns are classified and rendered in
+forked processes, and :func:`resolve_and_render` resolves each kind together with rendering its
+columns. Only pure work is shared, so the results are the same in one process.
 """
 
 from __future__ import annotations

@@ -7,8 +7,9 @@ passes (:mod:`.analysis`), so a value found in pass 2 is always one registered i
 
 Speed matters (a corpus export can have millions of rows): :meth:`Anonymiser.collect_many` and
 :meth:`Anonymiser.apply_many` do the same passes for many records at once, flat ones column by
-column (:mod:`.columns`), with the same results; :meth:`Anonymiser.anonymise_records` uses them.
-Records are copied only along changed paths (:mod:`.rebuild`).
+column (:mod:`.columns`, on several cores for large batches), with the same results;
+:meth:`Anonymiser.anonymise_records` uses them. Records are copied only along changed paths
+(:mod:`.rebuild`).
 """
 
 from __future__ import annotations
