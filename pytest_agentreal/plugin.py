@@ -20,6 +20,7 @@ import pytest
 from .cassettes import active as _active_recording  # noqa: F401
 
 if TYPE_CHECKING:
+    from .gc_steward import GcSteward
     from .model import Outcome
     from .session import AgentSession
 
@@ -94,6 +95,7 @@ class _LazySession:
     def __init__(self, config: pytest.Config, eager: bool = False) -> None:
         self.config = config
         self._session: AgentSession | None = None
+        self._gc: GcSteward | None = None
         if eager:
             self.get()
 
@@ -165,7 +167,41 @@ class _LazySession:
                                                "message": message}]}
         return report
 
+    @pytest.hookimpl(wrapper=True)
+    def pytest_collection(self, session: pytest.Session) -> Any:
+        # Collecting a corpus builds thousands of items and cases that live until the end and
+        # almost no garbage: the collector's full passes over them (0.4 s at 10,000 cases) find
+        # nothing. Paused while collecting; collected and frozen right after (large runs).
+        import gc
+
+        paused = self._session is not None and gc.isenabled()
+        if paused:
+            gc.disable()
+        try:
+            return (yield)
+        finally:
+            if paused:
+                gc.enable()
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        if self._session is not None and len(session.items) >= _LARGE_RUN:
+            self._steward()
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
+        # The xdist controller collects nothing itself but keeps every report it receives.
+        if self._session is not None and self._gc is None and len(ids) >= _LARGE_RUN:
+            self._steward()
+
+    def _steward(self) -> None:
+        from .gc_steward import GcSteward
+
+        self._gc = GcSteward()
+        self._gc.settle()  # the items, cases and plans live until the end
+
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if self._gc is not None and report.when == "teardown":
+            self._gc.item_done()
         data = getattr(report, "agentreal", None)
         # An xdist worker only sends the record on: the controller counts, summarises and reports.
         if data and self._session is not None and not hasattr(self.config, "workerinput"):
