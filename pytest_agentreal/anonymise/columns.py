@@ -206,7 +206,7 @@ Rendered = tuple[list[Any], Counter[str]]
 
 
 def resolve_and_render(anonymiser: Anonymiser, batch: Batch) -> dict[int, Rendered]:
-    """Resolve the table, and render the columns of one kind alone with it, kind by kind on
+    """Resolve the table, and render the columns of one kind (free text aside) with it, kind by kind on
     several cores at once (what :meth:`~.engine.Anonymiser.resolve` and :func:`apply_many` do,
     with one fork instead of two). Returns the rendered columns by ``id`` of their :class:`Column`."""
     table = anonymiser.table
@@ -215,7 +215,8 @@ def resolve_and_render(anonymiser: Anonymiser, batch: Batch) -> dict[int, Render
     for group in batch.groups:
         rows += len(group.rows)
         for column in group.columns:
-            if column is not None and column.kind is not None and not column.others:
+            # Free text among them is scrubbed later, per record: their own kind is all they need.
+            if column is not None and column.kind is not None and all(e[0] == "text" for e in column.others.values()):
                 by_kind.setdefault(column.kind, []).append(column)
     pending = table.pending()
     kinds = list(dict.fromkeys([*pending, *by_kind]))

@@ -53,6 +53,8 @@ class Settled:
     """``compare(pseudonym)``: the same list as ``pseudonyms`` for kinds compared by ``str``."""
     pool_use: dict[str, int] = field(default_factory=dict)
     """Pool → how many more pseudonyms were drawn from it."""
+    remote: bool = False
+    """Decided in another process (and sent here)."""
 
     def __reduce__(self) -> tuple[Any, ...]:
         # Sent from another process: each list of strings travels as one string.
@@ -70,7 +72,7 @@ def _unpickle_settled(
     keys: list[str] | None,
     pool_use: dict[str, int],
 ) -> Settled:
-    return Settled(kind, pinned, fresh, labels, pseudonyms, pseudonyms if keys is None else keys, pool_use)
+    return Settled(kind, pinned, fresh, labels, pseudonyms, pseudonyms if keys is None else keys, pool_use, True)
 
 
 def settle(
