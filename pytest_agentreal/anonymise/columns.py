@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from operator import is_
 from typing import TYPE_CHECKING, Any
 
 from .classify import KEEP, TEXT, Column, classify, classify_strings
@@ -224,12 +225,25 @@ def resolve_and_render(anonymiser: Anonymiser, batch: Batch) -> dict[int, Render
         pending.get(k, 0) * KINDS[k].cost + _RENDER_COST * sum(len(c.values) for c in by_kind.get(k, ())) for k in kinds
     ]
 
-    def task(kind: str) -> tuple[Settled | None, list[Rendered | None], bool]:
-        settled = table.settle_kind(kind) if pending.get(kind) else None
-        if settled is not None:
-            table.apply_settled(settled)  # here for real, or in a child for its own lookups
-        out: list[Rendered | None] = []
-        for column in by_kind.get(kind, ()):
+    def task(kind: str) -> tuple[Settled | None, list[Rendered | _Slice | None], bool]:
+        columns = by_kind.get(kind, [])
+        # Here for real, or in a child for its own lookups. Columns of new values only, in the
+        # order they were registered, get their pseudonyms as they are (no lookups).
+        full = [c.norms for c in columns] if all(None not in c.norms for c in columns) else []
+        settled, aligned = table.resolve_aligned(kind, full)  # type: ignore[arg-type]
+        out: list[Rendered | _Slice | None] = []
+        render = KINDS[kind].render
+        start = 0
+        for index, column in enumerate(columns):
+            if aligned is not None:
+                new = list(map(render, column.values, aligned[index]))
+                if in_child() and all(map(is_, new, aligned[index])):
+                    # Written as canonical (most layouts): the pseudonyms travel once, in settled.
+                    out.append(_Slice(start, start + len(new), Counter({kind: len(new)})))
+                else:
+                    out.append((strings(new) if in_child() else new, Counter({kind: len(new)})))
+                start += len(new)
+                continue
             try:
                 with table.frozen():
                     new, counts = _render_column((anonymiser, column))
@@ -244,12 +258,23 @@ def resolve_and_render(anonymiser: Anonymiser, batch: Batch) -> dict[int, Render
             if settled is not None and not applied:
                 table.apply_settled(settled)
     table.resolve()  # whatever else waits (nothing, when every kind was pending above)
-    return {
-        id(column): done
-        for kind, (_, rendered, _) in zip(kinds, results, strict=True)
-        for column, done in zip(by_kind.get(kind, ()), rendered, strict=True)
-        if done is not None
-    }
+    out: dict[int, Rendered] = {}
+    for kind, (settled, rendered, _) in zip(kinds, results, strict=True):
+        for column, done in zip(by_kind.get(kind, ()), rendered, strict=True):
+            if isinstance(done, _Slice):
+                out[id(column)] = (settled.pseudonyms[done.start : done.end], done.counts)  # type: ignore[union-attr]
+            elif done is not None:
+                out[id(column)] = done
+    return out
+
+
+@dataclass(frozen=True)
+class _Slice:
+    """A rendered column that is its kind's pseudonyms ``[start:end]`` as they were resolved."""
+
+    start: int
+    end: int
+    counts: Counter[str]
 
 
 _RENDER_COST = 0.3

@@ -121,7 +121,7 @@ class PseudonymTable:
         self._assigned: dict[str, dict[str, str]] = {}  # kind → norm → canonical pseudonym
         self._later: dict[str, list[tuple[dict[str, None], Settled]]] = {}  # resolved elsewhere, to assign
         self._used: dict[str, set[str]] = {}  # kind → compare keys of pseudonyms handed out
-        self._used_later: dict[str, list[list[str]]] = {}  # more of them, not merged yet
+        self._used_later: dict[str, list[Iterable[str]]] = {}  # more of them, not merged yet
         self._noted: dict[str, list[Sequence[str]]] = {}  # kind → norms looked up (see emitted)
         self._emitted: dict[str, set[str]] = {}  # kind → canonical pseudonyms written
         self._known_cache: dict[str, set[str]] = {}  # kind → this run's pseudonyms, normalised
@@ -202,23 +202,53 @@ class PseudonymTable:
             used.update(keys)
         return used
 
-    def apply_settled(self, settled: Settled) -> None:
+    def resolve_aligned(
+        self, kind: str, columns: Sequence[Sequence[str]]
+    ) -> tuple[Settled | None, list[list[str]] | None]:
+        """Resolve the pending values of ``kind`` alone (:meth:`settle_kind`, :meth:`apply_settled`).
+
+        When they are exactly ``columns`` one after the other (all new, none repeated: a batch of
+        distinct values), also return each column's pseudonyms, in order: the caller needs no
+        lookup, so the lookups are made only when asked for.
+        """
+        pending = self._pending.get(kind)
+        if not pending:
+            return None, None
+        settled = self.settle_kind(kind)
+        aligned: list[list[str]] | None = None
+        if (
+            columns
+            and settled.fresh is None
+            and sum(map(len, columns)) == len(pending)
+            and list(pending) == [norm for column in columns for norm in column]
+        ):
+            aligned, start = [], 0
+            for column in columns:
+                aligned.append(settled.pseudonyms[start : start + len(column)])
+                start += len(column)
+        self.apply_settled(settled, later=aligned is not None)
+        return settled, aligned
+
+    def apply_settled(self, settled: Settled, *, later: bool = False) -> None:
         """Record what :meth:`settle_kind` decided (in this process or another).
 
-        What another process decided becomes lookups only when some are asked for (that process
-        usually wrote those values itself): the norms and pseudonyms are kept as they came.
+        What another process decided (or ``later``) becomes lookups only when some are asked for
+        (that process usually wrote those values itself): the norms and pseudonyms are kept as
+        they came.
         """
         kind = settled.kind
         self._known_cache.pop(kind, None)
         pending = self._pending.pop(kind, None) or {}
-        if settled.remote:
+        if settled.remote or later:
             self._assigned.setdefault(kind, {})
             self._later.setdefault(kind, []).append((pending, settled))
         else:
             self._assign(kind, pending, settled)
         if settled.pseudonyms:
             self.mapping.add(kind, settled.labels, settled.pseudonyms)
-            self._used_later.setdefault(kind, []).append(settled.keys)  # merged when next needed
+            # Merged when next needed (keys not sent by another process are made then).
+            keys = settled.keys if settled.keys is not None else map(KINDS[kind].compare, settled.pseudonyms)
+            self._used_later.setdefault(kind, []).append(keys)
         if settled.pool_use:
             pool_use = self._pool_use.setdefault(kind, {})
             for pool, count in settled.pool_use.items():

@@ -49,16 +49,18 @@ class Settled:
     labels: bytes
     """Their keyed digests, packed (:func:`~.mapping.labels` makes the mapping's hex labels)."""
     pseudonyms: list[str]
-    keys: list[str]
-    """``compare(pseudonym)``: the same list as ``pseudonyms`` for kinds compared by ``str``."""
+    keys: list[str] | None
+    """``compare(pseudonym)``: the same list as ``pseudonyms`` for kinds compared by ``str``;
+    ``None`` (sent from another process): to be made again from the pseudonyms."""
     pool_use: dict[str, int] = field(default_factory=dict)
     """Pool → how many more pseudonyms were drawn from it."""
     remote: bool = False
     """Decided in another process (and sent here)."""
 
     def __reduce__(self) -> tuple[Any, ...]:
-        # Sent from another process: each list of strings travels as one string.
-        keys = None if self.keys is self.pseudonyms else Strings(self.keys)
+        # Sent from another process: each list of strings travels as one string; compare keys
+        # that are not the pseudonyms themselves are made again there, when needed.
+        keys = None if self.keys is self.pseudonyms else False
         state = (self.kind, self.pinned, self.fresh, self.labels, Strings(self.pseudonyms), keys, self.pool_use)
         return (_unpickle_settled, state)
 
@@ -69,10 +71,10 @@ def _unpickle_settled(
     fresh: list[int] | None,
     labels: bytes,
     pseudonyms: list[str],
-    keys: list[str] | None,
+    same_keys: bool | None,
     pool_use: dict[str, int],
 ) -> Settled:
-    return Settled(kind, pinned, fresh, labels, pseudonyms, pseudonyms if keys is None else keys, pool_use, True)
+    return Settled(kind, pinned, fresh, labels, pseudonyms, pseudonyms if same_keys is None else None, pool_use, True)
 
 
 def settle(

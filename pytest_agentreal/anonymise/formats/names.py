@@ -16,10 +16,10 @@ def _normalise_name(text: str) -> str | None:
 
 
 def _generate_name(digest: bytes, attempt: int, norm: str) -> str:
-    p = pools()
+    firsts, first_set, lasts, _ = _name_pools()
     # The pool depends on the token only (not on where it was seen), so "jane" in a sentence and
     # "Jane" in a first-name field get the same pseudonym.
-    pool = p.first_names if norm in p.first_name_set else p.last_names
+    pool = firsts if norm in first_set else lasts
     if attempt == 0:
         return pool[int.from_bytes(digest[:8], "big") % len(pool)]
     if attempt < NAME_WIDEN_AT:
@@ -27,15 +27,28 @@ def _generate_name(digest: bytes, attempt: int, norm: str) -> str:
     # Pools run out on very large corpora: double-barrelled names give len(pool)² more. The first
     # of them reads bytes of the digest that the pool's draw did not (no extra hash).
     data = digest[8:] if attempt == NAME_WIDEN_AT else stream(digest, attempt)
-    lasts = p.last_names
     return (
         f"{pool[int.from_bytes(data[:8], 'big') % len(pool)]}-{lasts[int.from_bytes(data[8:16], 'big') % len(lasts)]}"
     )
 
 
 def _name_pool(norm: str) -> tuple[str, int]:
-    p = pools()
-    return ("first", len(p.first_names)) if norm in p.first_name_set else ("last", len(p.last_names))
+    _, first_set, _, (first, last) = _name_pools()
+    return first if norm in first_set else last
+
+
+_NamePools = tuple[tuple[str, ...], frozenset[str], tuple[str, ...], tuple[tuple[str, int], tuple[str, int]]]
+_cached: list[_NamePools] = []
+
+
+def _name_pools() -> _NamePools:
+    """First names, their casefolded set, last names, and the two pools' ``(name, size)`` (made
+    once: these are asked for once per value)."""
+    if not _cached:
+        p = pools()
+        sizes = (("first", len(p.first_names)), ("last", len(p.last_names)))
+        _cached.append((p.first_names, p.first_name_set, p.last_names, sizes))
+    return _cached[0]
 
 
 NAME = register_kind(
