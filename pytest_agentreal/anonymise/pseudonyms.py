@@ -105,6 +105,10 @@ class Hmac:
         return self.digest(message)
 
 
+_Source = tuple[dict[str, None] | None, list[Sequence[str]]]
+"""A kind's values as registered: those registered one by one, and the lists registered in bulk."""
+
+
 class PseudonymTable:
     """Registers real values, resolves collisions deterministically, and answers lookups.
 
@@ -119,7 +123,8 @@ class PseudonymTable:
         self.mapping = mapping if mapping is not None else MappingFile(None, key_id(key))
         self._pending: dict[str, dict[str, None]] = {}  # kind → norms registered, not assigned yet
         self._assigned: dict[str, dict[str, str]] = {}  # kind → norm → canonical pseudonym
-        self._later: dict[str, list[tuple[dict[str, None], Settled]]] = {}  # resolved elsewhere, to assign
+        self._queued: dict[str, list[Sequence[str]]] = {}  # kind → norms registered in bulk, not merged
+        self._later: dict[str, list[tuple[_Source, Settled]]] = {}  # resolved elsewhere, to assign
         self._used: dict[str, set[str]] = {}  # kind → compare keys of pseudonyms handed out
         self._used_later: dict[str, list[Iterable[str]]] = {}  # more of them, not merged yet
         self._noted: dict[str, list[Sequence[str]]] = {}  # kind → norms looked up (see emitted)
@@ -140,26 +145,42 @@ class PseudonymTable:
         """Note a real value that will need a pseudonym (first pass)."""
         assigned = self._assigned_of(kind)
         if assigned is None or norm not in assigned:
-            pending = self._pending.get(kind)
+            pending = self._pending_of(kind)
             if pending is None:
                 pending = self._pending[kind] = {}
             pending[norm] = None
 
     def register_many(self, kind: str, norms: Iterable[str]) -> None:
-        """:meth:`register` every norm of ``kind`` (duplicates are fine)."""
-        pending = self._pending.get(kind)
+        """:meth:`register` every norm of ``kind`` (duplicates are fine).
+
+        The norms are kept as given (a list or tuple is not copied: it must not change) until
+        the kind is resolved: the work of sorting out duplicates and values resolved before is
+        done then, by whichever process resolves the kind.
+        """
+        self._queued.setdefault(kind, []).append(norms if isinstance(norms, (list, tuple)) else list(norms))
+
+    def _pending_of(self, kind: str) -> dict[str, None] | None:
+        """The pending values of ``kind``, with those queued by :meth:`register_many`."""
+        queued = self._queued.pop(kind, None)
+        if queued:
+            self._pending[kind] = self._merged(kind, self._pending.get(kind), queued)
+        return self._pending.get(kind)
+
+    def _merged(self, kind: str, pending: dict[str, None] | None, queued: list[Sequence[str]]) -> dict[str, None]:
         assigned = self._assigned_of(kind)
-        # The keyed digests wait for resolve(): they are computed once per distinct value there.
-        new = dict.fromkeys(norms if not assigned else (n for n in norms if n not in assigned))
-        if pending:
-            pending.update(new)
-        else:
-            self._pending[kind] = new
+        for norms in queued:
+            # The keyed digests wait for the resolution: computed once per distinct value there.
+            new = dict.fromkeys(norms if not assigned else [n for n in norms if n not in assigned])
+            if pending:
+                pending.update(new)
+            else:
+                pending = new
+        return pending or {}
 
     def take_pending(self) -> dict[str, list[str]]:
         """The values registered and not resolved yet, per kind; forgotten here (another table
         registers them: the work of one process handed to another)."""
-        taken = {kind: list(norms) for kind, norms in self._pending.items() if norms}
+        taken = {kind: list(norms) for kind in self._pending_kinds() if (norms := self._pending_of(kind))}
         self._pending.clear()
         return taken
 
@@ -169,23 +190,33 @@ class PseudonymTable:
         return len(self._assigned.get(kind, ())) + later
 
     def pending(self) -> dict[str, int]:
-        """How many values of each kind wait for :meth:`resolve`."""
-        return {kind: len(norms) for kind, norms in self._pending.items() if norms}
+        """How many values of each kind wait for :meth:`resolve` (at most: repeats not counted out)."""
+        counts: dict[str, int] = {}
+        for kind in self._pending_kinds():
+            count = len(self._pending.get(kind, ())) + sum(map(len, self._queued.get(kind, ())))
+            if count:
+                counts[kind] = count
+        return counts
+
+    def _pending_kinds(self) -> list[str]:
+        return list(dict.fromkeys([*self._pending, *self._queued]))
 
     def resolve(self) -> None:
         """Assign every registered value a pseudonym, independently of registration order."""
-        kinds = [kind for kind, norms in self._pending.items() if norms]
-        weights = [len(self._pending[k]) * KINDS[k].cost for k in kinds]
+        counts = self.pending()
+        kinds = list(counts)
+        weights = [counts[k] * KINDS[k].cost for k in kinds]
         with gc_paused():
             # Kinds resolve independently of each other: on several cores at once (same result).
             split_map(self.settle_kind, kinds, weights, done=lambda _i, settled: self.apply_settled(settled))
         self._pending.clear()
+        self._queued.clear()
 
     def settle_kind(self, kind: str) -> Settled:
         """What :meth:`resolve` decides for the pending values of ``kind`` (nothing is changed yet)."""
         return settle(
             kind,
-            list(self._pending.get(kind, ())),
+            list(self._pending_of(kind) or ()),
             self._hmac_many,
             self.mapping.kind_entries(kind),
             self._used_of(kind),
@@ -207,21 +238,23 @@ class PseudonymTable:
     ) -> tuple[Settled | None, list[list[str]] | None]:
         """Resolve the pending values of ``kind`` alone (:meth:`settle_kind`, :meth:`apply_settled`).
 
-        When they are exactly ``columns`` one after the other (all new, none repeated: a batch of
-        distinct values), also return each column's pseudonyms, in order: the caller needs no
-        lookup, so the lookups are made only when asked for.
+        When they are exactly ``columns`` one after the other (the lists registered, all new,
+        none repeated: a batch of distinct values), also return each column's pseudonyms, in
+        order: the caller needs no lookup, so the lookups are made only when asked for.
         """
-        pending = self._pending.get(kind)
+        queued = self._queued.get(kind, [])
+        exact = (
+            bool(columns)
+            and not self._pending.get(kind)
+            and len(queued) == len(columns)
+            and all(a is b for a, b in zip(queued, columns, strict=True))
+        )
+        pending = self._pending_of(kind)
         if not pending:
             return None, None
         settled = self.settle_kind(kind)
         aligned: list[list[str]] | None = None
-        if (
-            columns
-            and settled.fresh is None
-            and sum(map(len, columns)) == len(pending)
-            and list(pending) == [norm for column in columns for norm in column]
-        ):
+        if exact and settled.fresh is None and sum(map(len, columns)) == len(pending):
             aligned, start = [], 0
             for column in columns:
                 aligned.append(settled.pseudonyms[start : start + len(column)])
@@ -234,16 +267,16 @@ class PseudonymTable:
 
         What another process decided (or ``later``) becomes lookups only when some are asked for
         (that process usually wrote those values itself): the norms and pseudonyms are kept as
-        they came.
+        they came (and the values registered here, as they were registered).
         """
         kind = settled.kind
         self._known_cache.pop(kind, None)
-        pending = self._pending.pop(kind, None) or {}
+        source = (self._pending.pop(kind, None), self._queued.pop(kind, []))
         if settled.remote or later:
             self._assigned.setdefault(kind, {})
-            self._later.setdefault(kind, []).append((pending, settled))
+            self._later.setdefault(kind, []).append((source, settled))
         else:
-            self._assign(kind, pending, settled)
+            self._assign(kind, source, settled)
         if settled.pseudonyms:
             self.mapping.add(kind, settled.labels, settled.pseudonyms)
             # Merged when next needed (keys not sent by another process are made then).
@@ -254,11 +287,14 @@ class PseudonymTable:
             for pool, count in settled.pool_use.items():
                 pool_use[pool] = pool_use.get(pool, 0) + count
 
-    def _assign(self, kind: str, pending: dict[str, None], settled: Settled) -> None:
+    def _assign(self, kind: str, source: _Source, settled: Settled) -> None:
+        pending, queued = source
+        if queued:  # as settle_kind merged them (values resolved before left out)
+            pending = self._merged(kind, pending, queued)
         assigned = self._assigned.setdefault(kind, {})
         assigned.update(settled.pinned)
         if settled.pseudonyms:
-            norms = list(pending)
+            norms = list(pending or ())
             if settled.fresh is not None:
                 norms = [norms[i] for i in settled.fresh]
             assigned.update(zip(norms, settled.pseudonyms, strict=True))
