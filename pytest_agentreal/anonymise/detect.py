@@ -359,7 +359,9 @@ def fingerprint(kind: str, norm: str) -> str:
 
 def fingerprints(kind: str, norms: Iterable[str]) -> list[str]:
     """:func:`fingerprint` of many pseudonyms of one kind (the common prefix hashed once)."""
-    start = hashlib.sha256(f"agentreal-pseudonym\x1f{kind}\x1f".encode()).copy
+    from .pseudonyms import sha256  # CPython's own where present: cheaper for short texts
+
+    start = sha256(f"agentreal-pseudonym\x1f{kind}\x1f".encode()).copy
     out: list[str] = []
     append = out.append
     for norm in norms:

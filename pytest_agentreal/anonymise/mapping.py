@@ -30,6 +30,16 @@ def labels(packed: bytes) -> list[str]:
     return [text[i : i + width] for i in range(0, len(text), stride)]
 
 
+def _json_strings(texts: list[str]) -> list[str]:
+    """``json.dumps(text, ensure_ascii=False)`` of each text, in one C call (or none at all when
+    nothing needs escaping: hex labels, most pseudonyms)."""
+    joined = "".join(texts)
+    if '"' not in joined and "\\" not in joined and joined.isprintable():
+        return [f'"{text}"' for text in texts]
+    # "\x00" never occurs in the JSON of a string: it separates them.
+    return json.dumps(texts, ensure_ascii=False, separators=("\x00", ":"))[1:-1].split("\x00")
+
+
 class MappingFile:
     """Keyed digests → pseudonyms, per kind; stored as JSON beside the key (mode 0600).
 
@@ -138,8 +148,6 @@ class MappingFile:
         if not entries:
             return f"\n  {json.dumps(kind)}: {{}}"
         labels_ = sorted(entries)  # sorting the labels alone is cheaper than sorting pairs
-        # One C call encodes all labels, one all pseudonyms ("\x00" is never in a JSON string).
-        keys = json.dumps(labels_, ensure_ascii=False, separators=("\x00", ":"))[1:-1].split("\x00")
-        values = json.dumps(list(map(entries.__getitem__, labels_)), ensure_ascii=False, separators=("\x00", ":"))
-        body = ",\n   ".join([f"{k}: {v}" for k, v in zip(keys, values[1:-1].split("\x00"), strict=True)])
+        values = list(map(entries.__getitem__, labels_))
+        body = ",\n   ".join([f"{k}: {v}" for k, v in zip(_json_strings(labels_), _json_strings(values), strict=True)])
         return f"\n  {json.dumps(kind)}: {{\n   {body}\n  }}"

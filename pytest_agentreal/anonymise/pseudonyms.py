@@ -49,7 +49,8 @@ def _builtin_sha256() -> Callable[[bytes], hashlib._Hash]:
     return hashlib.sha256
 
 
-_sha256 = _builtin_sha256()
+sha256 = _builtin_sha256()
+"""SHA-256 constructor: CPython's own where present, else hashlib's (the same digests)."""
 
 
 class Hmac:
@@ -59,8 +60,8 @@ class Hmac:
         if len(key) > 64:
             key = hashlib.sha256(key).digest()
         padded = key.ljust(64, b"\0")
-        inner_copy = _sha256(bytes(b ^ 0x36 for b in padded)).copy
-        outer_copy = _sha256(bytes(b ^ 0x5C for b in padded)).copy
+        inner_copy = sha256(bytes(b ^ 0x36 for b in padded)).copy
+        outer_copy = sha256(bytes(b ^ 0x5C for b in padded)).copy
 
         def digest(message: bytes) -> bytes:
             inner = inner_copy()

@@ -215,3 +215,14 @@ def test_birthdays_of_a_later_run_avoid_the_pinned_ones() -> None:
     fakes = [second.lookup("dob", n) for n in late + ambiguous]
     assert len(set(fakes)) == len(fakes) and not set(fakes) & set(pinned.values())
     assert all(dt.date.fromisoformat(second.lookup("dob", n)).day <= 12 for n in ambiguous)
+
+
+def test_the_mapping_file_escapes_what_json_escapes(tmp_path: Path) -> None:
+    # Pseudonyms are written without a JSON encoder call each; odd ones must still be escaped.
+    odd = ['x"y', "a\\b", "tab\there", "\x7f", "\u2028", "Zoë", "plain"]
+    mapping = MappingFile(tmp_path / "m.json", "k", {"city": {f"{i:032x}": text for i, text in enumerate(odd)}})
+    mapping.save()
+    text = (tmp_path / "m.json").read_text(encoding="utf-8")
+    assert json.loads(text)["kinds"] == mapping.entries
+    body = json.dumps(dict(sorted(mapping.entries["city"].items())), ensure_ascii=False, separators=(",\n   ", ": "))
+    assert body[1:-1] in text
