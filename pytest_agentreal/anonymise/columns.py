@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from itertools import repeat
 from operator import is_
 from typing import TYPE_CHECKING, Any
 
@@ -139,6 +140,8 @@ def _split_nested(records: Sequence[Any], rows: list[int]) -> tuple[list[int], l
 
 
 def _columns(records: Sequence[Any], rows: list[int]) -> list[tuple[Any, ...]]:
+    if len(rows) == len(records):  # every record (rows are in order): no indexing
+        return list(zip(*map(dict.values, records), strict=True))
     return list(zip(*[records[i].values() for i in rows], strict=True))
 
 
@@ -334,8 +337,11 @@ def _apply_many(
         if report is not None:
             report.records += len(group.rows)
         keys = group.keys
-        for index, row in zip(group.rows, zip(*new_columns, strict=True), strict=True):
-            out[index] = dict(zip(keys, row, strict=True))
+        made = map(dict, map(zip, repeat(keys), zip(*new_columns, strict=True)))  # one dict per row, in C
+        if len(group.rows) == batch.size:  # every record is in this group: they are the output
+            return list(made)
+        for index, row in zip(group.rows, made, strict=True):
+            out[index] = row
     return out
 
 
