@@ -190,7 +190,7 @@ def _parts(sources: list[Source]) -> list[Part] | None:
     from .anonymise.io import jsonl_parts
 
     count = parallel.available_processes()
-    if count < 2 or any(s.format != "jsonl" for s in sources):
+    if count < 2 or not parallel.can_fork() or any(s.format != "jsonl" for s in sources):
         return None
     if sum(s.path.stat().st_size for s in sources) < _PARALLEL_BYTES:
         return None

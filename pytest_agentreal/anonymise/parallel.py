@@ -28,7 +28,16 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
-__all__ = ["MINIMUM_WORK", "Strings", "available_processes", "in_child", "processes", "split_map", "strings"]
+__all__ = [
+    "MINIMUM_WORK",
+    "Strings",
+    "available_processes",
+    "can_fork",
+    "in_child",
+    "processes",
+    "split_map",
+    "strings",
+]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -76,7 +85,9 @@ def in_child() -> bool:
     return _child_process
 
 
-def _can_fork() -> bool:
+def can_fork() -> bool:
+    """Whether work can be shared here at all (Linux, and no other thread whose locks a child
+    would inherit held)."""
     return sys.platform.startswith("linux") and hasattr(os, "fork") and threading.active_count() == 1
 
 
@@ -96,7 +107,7 @@ def split_map(
     global _busy
     count = min(available_processes(), len(tasks)) if not _busy else 1
     total = sum(weights)
-    if _busy or count < 2 or total < (MINIMUM_WORK if minimum is None else minimum) or not _can_fork():
+    if _busy or count < 2 or total < (MINIMUM_WORK if minimum is None else minimum) or not can_fork():
         out = []
         for index, task in enumerate(tasks):
             out.append(result := function(task))

@@ -7,6 +7,7 @@ import datetime as dt
 import io
 import json
 import os
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,9 @@ KEY = b"parallel-key-0123456789abcdef"
 
 @pytest.fixture
 def workers(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Two processes, even for a handful of values."""
+    """Two processes, even for a handful of values (and even beside a test runner's own threads,
+    e.g. pytest-xdist's: the children here only compute and write to a pipe)."""
+    monkeypatch.setattr(parallel, "can_fork", lambda: sys.platform.startswith("linux"))
     monkeypatch.setenv("AGENTREAL_WORKERS", "2")
     monkeypatch.setattr(parallel, "MINIMUM_WORK", 0.0)
     monkeypatch.setattr(columns, "_PARALLEL_ROWS", 0)
