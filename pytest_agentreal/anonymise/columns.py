@@ -15,7 +15,7 @@ columns. Only pure work is shared, so the results are the same in one process.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from itertools import repeat
 from operator import is_
@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from .classify import KEEP, TEXT, Column, classify, classify_strings
 from .composites import COMPOSITES
-from .formats import KINDS, REDACTED
+from .formats import KINDS, REDACTED, Kind
 from .parallel import in_child, split_map, strings
 from .pause import gc_paused
 from .pseudonyms import Unresolved
@@ -235,11 +235,11 @@ def resolve_and_render(anonymiser: Anonymiser, batch: Batch) -> dict[int, Render
         full = [c.norms for c in columns] if all(None not in c.norms for c in columns) else []
         settled, aligned = table.resolve_aligned(kind, full)  # type: ignore[arg-type]
         out: list[Rendered | _Slice | None] = []
-        render = KINDS[kind].render
+        render_many = _render_many(KINDS[kind])
         start = 0
         for index, column in enumerate(columns):
             if aligned is not None:
-                new = list(map(render, column.values, aligned[index]))
+                new = render_many(column.values, aligned[index])
                 if in_child() and all(map(is_, new, aligned[index])):
                     # Written as canonical (most layouts): the pseudonyms travel once, in settled.
                     out.append(_Slice(start, start + len(new), Counter({kind: len(new)})))
@@ -357,7 +357,7 @@ def _render_column(task: tuple[Anonymiser, Column]) -> tuple[list[Any], Counter[
         # The main kind: looked up and rendered for the whole column at once.
         render = KINDS[kind].render
         if None not in norms:
-            new = list(map(render, values, lookup_many(kind, norms, note=False)))  # type: ignore[arg-type]
+            new = _render_many(KINDS[kind])(values, lookup_many(kind, norms, note=False))  # type: ignore[arg-type]
             counts[kind] = len(new)
         else:
             present = [n for n in norms if n is not None]
@@ -398,6 +398,14 @@ def _render_column(task: tuple[Anonymiser, Column]) -> tuple[list[Any], Counter[
             new[position] = render(values[position], pseudonym)
         counts[kind] += len(positions)
     return new, counts
+
+
+def _render_many(spec: Kind) -> Callable[[Sequence[str], Sequence[str]], list[str]]:
+    """``render`` of a column's strings and their pseudonyms, at once where the kind can."""
+    if spec.render_many is not None:
+        return spec.render_many
+    render = spec.render
+    return lambda values, pseudonyms: list(map(render, values, pseudonyms))
 
 
 def _looked_up(column: Column) -> list[tuple[str, Sequence[str]]]:

@@ -146,11 +146,13 @@ def _draw(
     pools_of: list[tuple[str, int]] | None = None
     starts: list[int] | None = None
     if spec.pool is not None:
-        pools_of = list(map(spec.pool, norms))
+        pools_of = spec.pool_many(norms) if spec.pool_many is not None else list(map(spec.pool, norms))
         starts = _starts(pools_of, digests, pool_use, spec.widen_at)
     candidates: list[str | None]
     if spec.place_many is not None:
         candidates = spec.place_many(digests, norms, used)
+    elif spec.generate_many is not None:
+        candidates = spec.generate_many(digests, starts, norms)  # type: ignore[assignment]
     else:
         candidates = list(map(generate, digests, starts if starts is not None else repeat(0), norms))
     keys: list[str | None] = candidates if compare is str else [None if c is None else compare(c) for c in candidates]

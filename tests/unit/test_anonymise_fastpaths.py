@@ -268,3 +268,49 @@ def test_a_canonical_pseudonym_compares_as_its_normal_form() -> None:
                     assert spec.normalise(canonical) is None
                     continue
                 assert spec.normalise(canonical) == spec.compare(canonical), (kind, canonical)
+
+
+# --------------------------------------------------------------------------- kinds' batch functions
+
+_ORIGINALS = [
+    "+44 20 7946 0958", "020 7946 0958", "(415) 555-0100", "+1 415 555 0100", "0044 20 7946 0958",
+    "447700900123", "+44 (0)20 7946 0958", "12345678", " +33 1 23 45 67 89 ", "07700 900123", "１２３",
+    "abc 123", "+49-30-1234567", "", "4111 1111 1111 1111", "4111111111111111", "GB98 west 1234",
+    "gb98WEST12", "ÄB12", "Jane", "JANE", "jane", "J", "mcDonald", "X1", "81.2.3.4",
+]  # fmt: skip
+_CANONICALS = [
+    "00442079460958", "02079460958", "4155550100", "0014155550100", "0033123456789", "123", "0049301234567",
+    "00447700900123", "0044", "00", "1234567890123456", "GB11ABCD1234", "12", "", "Maria", "x",
+]  # fmt: skip
+
+
+@given(st.lists(st.tuples(st.sampled_from(_ORIGINALS), st.sampled_from(_CANONICALS), st.integers(0, 9))))
+@example([(o, c, 0) for o in _ORIGINALS for c in _CANONICALS])
+def test_batch_renders_are_the_kinds_renders(pairs: list[tuple[str, str, int]]) -> None:
+    """``render_many`` of a kind gives what ``render`` gives, pair by pair."""
+    originals = [o if not digits else re.sub(r"\d", str(digits), o, count=1) for o, _c, digits in pairs]
+    canonicals = [c for _o, c, _d in pairs]
+    for kind in KINDS.values():
+        if kind.render_many is not None:
+            expected = list(map(kind.render, originals, canonicals))
+            assert kind.render_many(originals, canonicals) == expected, kind.name
+
+
+_NORMS = ["jane", "smith", "zz", "1.2.3.4", "81.2.3.4", "::1", "2001:db8::5", "o'neil"]
+
+
+_STARTS = st.sampled_from([0, 2, 4, 24, 30])
+
+
+@given(st.lists(st.tuples(st.binary(min_size=32, max_size=32), st.sampled_from(_NORMS), _STARTS)), st.booleans())
+def test_batch_candidates_are_the_kinds_candidates(items: list[tuple[bytes, str, int]], from_zero: bool) -> None:
+    """``generate_many`` and ``pool_many`` of a kind give what ``generate`` and ``pool`` give."""
+    digests = [d for d, _n, _s in items]
+    norms = [n for _d, n, _s in items]
+    starts = None if from_zero else [s for _d, _n, s in items]
+    for kind in KINDS.values():
+        if kind.generate_many is not None:
+            expected = list(map(kind.generate, digests, starts or [0] * len(norms), norms))
+            assert kind.generate_many(digests, starts, norms) == expected, kind.name
+        if kind.pool_many is not None and kind.pool is not None:
+            assert kind.pool_many(norms) == list(map(kind.pool, norms)), kind.name

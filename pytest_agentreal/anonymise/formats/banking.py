@@ -14,6 +14,7 @@ from .shapes import (
     class_plan,
     class_values,
     fill,
+    fill_many,
     letter_text,
     stream,
 )
@@ -169,7 +170,16 @@ def _head(country: str) -> str:
 _HEADS: dict[str, str] = {}
 
 
-IBAN = register_kind(Kind("iban", _normalise_iban, _generate_iban, lambda o, c: fill(o, c, keep_case=True), cost=1.25))
+IBAN = register_kind(
+    Kind(
+        "iban",
+        _normalise_iban,
+        _generate_iban,
+        lambda o, c: fill(o, c, keep_case=True),
+        cost=1.25,
+        render_many=lambda o, c: fill_many(o, c, keep_case=True),
+    )
+)
 
 # --------------------------------------------------------------------------- payment cards
 
@@ -232,4 +242,4 @@ def _generate_card(digest: bytes, attempt: int, norm: str) -> str:
 _BRAND_PREFIXES: dict[str, int] = {}
 
 
-CARD = register_kind(Kind("card", _normalise_card, _generate_card, lambda o, c: fill(o, c)))
+CARD = register_kind(Kind("card", _normalise_card, _generate_card, lambda o, c: fill(o, c), render_many=fill_many))

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from ..pools import pools
 from .kinds import Kind, register_kind
-from .shapes import as_int, count_digits, digit_text, fill, stream, words
+from .shapes import Formatter, as_int, count_digits, digit_text, fill, layout_of, stream, words
 
 EXAMPLE_DOMAINS = ("example.com", "example.org", "example.net")
 """Where fake e-mail addresses live (RFC 2606: reserved, never delivered)."""
@@ -147,6 +148,64 @@ def _render_phone(original: str, canonical: str) -> str:
     return canonical
 
 
+def _render_phones(originals: Sequence[str], canonicals: Sequence[str]) -> list[str]:
+    """:func:`_render_phone` of many values: what it works out from the original alone (digit
+    count, leading ``+``, layout) is looked up by the original's shape (its digits masked)."""
+    out: list[str] = []
+    append = out.append
+    shapes = _PHONE_LAYOUTS
+    for original, canonical in zip(originals, canonicals, strict=True):
+        shape = shapes.get(original.encode().translate(_DIGIT_MASK)) if original.isascii() else None
+        if shape is None:
+            shape = _phone_layout(original)
+            if shape is None:
+                append(_render_phone(original, canonical))
+                continue
+        count, plus, length, layout = shape
+        if count == len(canonical) and not plus:
+            chars = canonical
+        elif canonical.startswith("00"):
+            if count == len(canonical) - 2:
+                chars = canonical[2:]
+            else:
+                national = national_alias(canonical)
+                if national is None or count != len(national):
+                    append(canonical)
+                    continue
+                chars = national
+        else:
+            append(canonical)
+            continue
+        if layout is not None:
+            append(layout(chars))
+        elif len(chars) < length:  # digits only: fill's own way
+            append(chars + original[len(chars) :])
+        else:
+            append(chars[:length])
+    return out
+
+
+_DIGIT_MASK = bytes(ord("#") if chr(i).isdigit() else i for i in range(128)) + bytes(range(128, 256))
+_PhoneLayout = tuple[int, bool, int, Formatter | None]
+_PHONE_LAYOUTS: dict[bytes, _PhoneLayout] = {}
+
+
+def _phone_layout(original: str) -> _PhoneLayout | None:
+    """``(digits, starts with +, length, layout or None for digits only)`` of an ASCII original
+    without other letters or digits than ASCII digits (cached by its shape); else ``None``."""
+    if not original.isascii():
+        return None
+    key = original.encode().translate(_DIGIT_MASK)
+    if any(c.isalnum() for c in key.decode()):  # letters: not a shape of digits
+        return None
+    count = key.count(b"#")
+    layout = None if original.isalnum() else layout_of(original)
+    shape = (count, original.strip().startswith("+"), len(original), layout)
+    if len(_PHONE_LAYOUTS) < 4096:
+        _PHONE_LAYOUTS[key] = shape
+    return shape
+
+
 def national_alias(norm: str) -> str | None:
     """``0`` + national digits of an international phone norm (``00442079460958`` → ``02079460958``)."""
     if not norm.startswith("00") or len(norm) < 8:
@@ -155,4 +214,6 @@ def national_alias(norm: str) -> str | None:
     return national if national.startswith("0") else "0" + national
 
 
-PHONE = register_kind(Kind("phone", _normalise_phone, _generate_phone, _render_phone, cost=0.8))
+PHONE = register_kind(
+    Kind("phone", _normalise_phone, _generate_phone, _render_phone, cost=0.8, render_many=_render_phones)
+)

@@ -13,6 +13,10 @@ Placer = Callable[[Sequence[bytes], Sequence[str], set[str]], list[str | None]]
 """``(digests, norms, used) -> pseudonym or None`` per value: see :attr:`Kind.place_many`."""
 
 
+ManyGenerator = Callable[[Sequence[bytes], Sequence[int] | None, Sequence[str]], list[str]]
+"""``(digests, starts, norms) -> first candidates``: see :attr:`Kind.generate_many`."""
+
+
 def never_safe(norm: str) -> bool:
     """The default :attr:`Kind.safe`: every value of the kind is personal."""
     return False
@@ -45,6 +49,13 @@ class Kind:
     """For kinds whose candidates crowd (every day of a range may be someone's birthday): places
     many values at once, distinct from each other and from the ``used`` keys (``None``: left to
     the generic resolution). Must depend on the set of ``(digest, norm)`` only, not their order."""
+    generate_many: ManyGenerator | None = None
+    """``(digests, starts, norms) -> candidates``: ``generate(digest, start, norm)`` of many values
+    at once (``starts`` ``None``: all 0), the same strings with less work per value (optional)."""
+    render_many: Callable[[Sequence[str], Sequence[str]], list[str]] | None = None
+    """``render`` of many ``(original, canonical)`` string pairs at once (optional, the same results)."""
+    pool_many: Callable[[Sequence[str]], list[tuple[str, int]]] | None = None
+    """``pool`` of many norms at once (optional, the same results)."""
 
 
 KINDS: dict[str, Kind] = {}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from ..pools import pools
 from .kinds import Kind, register_kind
 from .shapes import as_int, casefold, mimic_case, normalise_words, stream
@@ -32,6 +34,46 @@ def _generate_name(digest: bytes, attempt: int, norm: str) -> str:
     )
 
 
+def _generate_names(digests: Sequence[bytes], starts: Sequence[int] | None, norms: Sequence[str]) -> list[str]:
+    """:func:`_generate_name` of many values (the first draw and the first double-barrelled
+    one inlined: nearly every value starts at one of them)."""
+    firsts, first_set, lasts, _ = _name_pools()
+    n_firsts, n_lasts = len(firsts), len(lasts)
+    as_number = int.from_bytes
+    if starts is None:
+        return [
+            firsts[as_number(d[:8], "big") % n_firsts] if n in first_set else lasts[as_number(d[:8], "big") % n_lasts]
+            for d, n in zip(digests, norms, strict=True)
+        ]
+    out: list[str] = []
+    append = out.append
+    for digest, start, norm in zip(digests, starts, norms, strict=True):
+        if start == 0:
+            if norm in first_set:
+                append(firsts[as_number(digest[:8], "big") % n_firsts])
+            else:
+                append(lasts[as_number(digest[:8], "big") % n_lasts])
+        elif start == NAME_WIDEN_AT:
+            pool, size = (firsts, n_firsts) if norm in first_set else (lasts, n_lasts)
+            append(f"{pool[as_number(digest[8:16], 'big') % size]}-{lasts[as_number(digest[16:24], 'big') % n_lasts]}")
+        else:
+            append(_generate_name(digest, start, norm))
+    return out
+
+
+def _mimic_cases(originals: Sequence[str], replacements: Sequence[str]) -> list[str]:
+    """:func:`~.shapes.mimic_case` of many pairs (inlined)."""
+    return [
+        r.upper() if len(o) > 1 and o.isupper() else r.lower() if o.islower() else r
+        for o, r in zip(originals, replacements, strict=True)
+    ]
+
+
+def _name_pools_of(norms: Sequence[str]) -> list[tuple[str, int]]:
+    _, first_set, _, (first, last) = _name_pools()
+    return [first if n in first_set else last for n in norms]
+
+
 def _name_pool(norm: str) -> tuple[str, int]:
     _, first_set, _, (first, last) = _name_pools()
     return first if norm in first_set else last
@@ -56,9 +98,12 @@ NAME = register_kind(
         "name",
         _normalise_name,
         _generate_name,
-        lambda o, c: mimic_case(o, c),
+        mimic_case,
         compare=casefold,
         pool=_name_pool,
+        pool_many=_name_pools_of,
+        generate_many=_generate_names,
+        render_many=_mimic_cases,
         widen_at=NAME_WIDEN_AT,
     )
 )

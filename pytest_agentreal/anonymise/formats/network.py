@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Sequence
+from socket import inet_ntoa
 
 from .kinds import Kind, register_kind
 from .shapes import as_int, stream, words
@@ -95,6 +97,31 @@ def _generate_ip(digest: bytes, attempt: int, norm: str) -> str:
 _WIDEN_AT = 4
 
 
+def _generate_ips(digests: Sequence[bytes], starts: Sequence[int] | None, norms: Sequence[str]) -> list[str]:
+    """:func:`_generate_ip` of many values (IPv4 at their first or first wider draw inlined)."""
+    out: list[str] = []
+    append = out.append
+    as_number = int.from_bytes
+    nets = _TEST_NETS
+    wide = (1 << 28) - 2
+    for digest, start, norm in zip(digests, starts if starts is not None else [0] * len(norms), norms, strict=True):
+        if ":" in norm:
+            append(_generate_ip(digest, start, norm))
+        elif start == 0:
+            number = as_number(digest[:8], "big")
+            append(f"{nets[number % 3]}{1 + (number // 3) % 254}")
+        elif start == _WIDEN_AT:
+            append(inet_ntoa(((240 << 24) + 1 + as_number(digest[8:16], "big") % wide).to_bytes(4, "big")))
+        else:
+            append(_generate_ip(digest, start, norm))
+    return out
+
+
+def _ip_pools(norms: Sequence[str]) -> list[tuple[str, int]]:
+    v6, v4 = ("v6", 1 << 96), ("v4", 3 * 254)
+    return [v6 if ":" in n else v4 for n in norms]
+
+
 IP = register_kind(
     Kind(
         "ip",
@@ -105,5 +132,8 @@ IP = register_kind(
         pool=lambda norm: ("v6", 1 << 96) if ":" in norm else ("v4", 3 * 254),
         widen_at=_WIDEN_AT,
         cost=0.9,
+        generate_many=_generate_ips,
+        pool_many=_ip_pools,
+        render_many=lambda originals, canonicals: list(canonicals),
     )
 )

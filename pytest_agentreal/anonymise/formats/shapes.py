@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from operator import itemgetter
 
 
@@ -205,6 +205,11 @@ def _layout(original: str) -> Formatter:
     return found
 
 
+def layout_of(original: str) -> Formatter:
+    """The formatter :func:`fill` uses for ``original`` when it is not all alphanumerics."""
+    return _layout(original)
+
+
 class _Shape(dict[int, str]):
     """``str.translate`` table: alphanumerics become ``a``, everything else stays (cached)."""
 
@@ -228,6 +233,23 @@ def fill(original: str, chars: str, keep_case: bool = False) -> str:
     if keep_case and not original.isupper() and any(c.islower() for c in original):
         new = "".join(n.lower() if o.islower() else n for o, n in zip(original, new, strict=False))
     return new
+
+
+def fill_many(originals: Sequence[str], chars: Sequence[str], keep_case: bool = False) -> list[str]:
+    """:func:`fill` of many ``(original, chars)`` pairs (one call for a column)."""
+    out: list[str] = []
+    append = out.append
+    layout = _layout
+    for original, new in zip(originals, chars, strict=True):
+        if original.isalnum():
+            size = len(original)
+            new = new + original[len(new) :] if len(new) < size else new[:size]
+        else:
+            new = layout(original)(new)
+        if keep_case and not original.isupper() and any(c.islower() for c in original):
+            new = "".join(n.lower() if o.islower() else n for o, n in zip(original, new, strict=False))
+        append(new)
+    return out
 
 
 def casefold(text: str) -> str:
