@@ -90,12 +90,12 @@ def reference_mapping(kind: str, norms: list[str], stored: dict[str, str] | None
     # The others in digest order: the first free candidate from where they started.
     for digest, norm, label in sorted(rest):
         for attempt in range(start[norm], 100_000):
-            candidate = spec.generate(digest, attempt, norm)
-            key = spec.compare(candidate)
+            drawn = spec.generate(digest, attempt, norm)
+            key = spec.compare(drawn)
             if key not in used and key not in taken and not (spec.avoid_originals and key in pending):
                 break
         taken.add(key)
-        stored[label] = candidate
+        stored[label] = drawn
     return stored
 
 
