@@ -113,7 +113,10 @@ def classify_strings(kinds: tuple[str, ...], values: Sequence[str]) -> Column:
     norms = list(map(spec.normalise, values))
     safe = spec.safe
     column = Column(values, first, norms, {})
-    if safe is not never_safe and any(safe(n) for n in norms if n is not None):
+    complete = None not in norms
+    if safe is not never_safe and (
+        any(map(safe, norms)) if complete else any(safe(n) for n in norms if n is not None)  # type: ignore[arg-type]
+    ):
         for position, norm in enumerate(norms):
             if norm is not None and safe(norm):
                 # classify stops at the first kind that parses the value: a safe value is text.
@@ -125,6 +128,8 @@ def classify_strings(kinds: tuple[str, ...], values: Sequence[str]) -> Column:
 def _with_others(column: Column, kinds: tuple[str, ...], rest: tuple[str, ...]) -> Column:
     """Fill ``others`` for the values not of the main kind (classified by the ``rest`` of the kinds)."""
     norms, others, values = column.norms, column.others, column.values
+    if norms and not others and None not in norms:  # every value of the main kind
+        return column
     positions = range(len(values)) if not norms else [i for i, n in enumerate(norms) if n is None]
     for position in positions:
         if position in others:

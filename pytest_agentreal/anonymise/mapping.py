@@ -147,6 +147,15 @@ class MappingFile:
         entries = self.kind_entries(kind)
         if not entries:
             return f"\n  {json.dumps(kind)}: {{}}"
+        if set(map(len, entries)) == {2 * LABEL_BYTES}:
+            joined = "".join(entries) + "".join(entries.values())
+            if '"' not in joined and "\\" not in joined and joined.isprintable():
+                # Nothing to escape, and labels of one width: the lines sort as their labels do
+                # (each starts with its label), so they are made at once and sorted themselves.
+                lines = [f'"{k}": "{v}"' for k, v in entries.items()]
+                lines.sort()
+                body = ",\n   ".join(lines)
+                return f"\n  {json.dumps(kind)}: {{\n   {body}\n  }}"
         labels_ = sorted(entries)  # sorting the labels alone is cheaper than sorting pairs
         values = list(map(entries.__getitem__, labels_))
         body = ",\n   ".join([f"{k}: {v}" for k, v in zip(_json_strings(labels_), _json_strings(values), strict=True)])

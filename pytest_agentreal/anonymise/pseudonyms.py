@@ -328,14 +328,18 @@ class PseudonymTable:
         if not norms:
             return []
         assigned = self._assigned_of(kind)
-        if assigned is None or not all(map(assigned.__contains__, norms)):
+        try:  # nearly always every one is resolved: found in one pass
+            found = list(map(assigned.__getitem__, norms)) if assigned is not None else None
+        except KeyError:
+            found = None
+        if found is None:
             self._unfrozen()
             self.register_many(kind, norms)
             self.resolve()
-            assigned = self._assigned_of(kind) or {}
+            found = list(map((self._assigned_of(kind) or {}).__getitem__, norms))
         if note:
             self.note_emitted(kind, norms)
-        return [assigned[n] for n in norms]
+        return found
 
     # ------------------------------------------------------------------ pure lookups
 
