@@ -19,6 +19,7 @@ from .cli import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, register_subcommand
 from .errors import ConfigError
 
 if TYPE_CHECKING:
+    from .anonymise.columns import Batch
     from .anonymise.engine import Anonymiser
     from .anonymise.io import Part, Source
     from .anonymise.pseudonyms import PseudonymTable
@@ -136,10 +137,12 @@ def _anonymise(
     tail: _Tail | None = None
     if parts is not None:
         # Large JSON Lines inputs: each process reads, analyses and rewrites its own lines.
-        total = _collect_parts(anonymiser, parts)
+        kept: dict[int, list[tuple[list[Any], Batch]]] = {}
+        total = _collect_parts(anonymiser, parts, kept)
         anonymiser.resolve()
         table.note_all_emitted()
-        tail = _rewrite_parts(anonymiser, parts, sources, targets, report)
+        tail = _rewrite_parts(anonymiser, parts, sources, targets, report, kept)
+        kept.clear()
         if tail is None:
             parts = None  # pass 2 met a value pass 1 did not register: one process, as below
             report = Report(files=len(sources))
@@ -197,18 +200,33 @@ def _parts(sources: list[Source]) -> list[Part] | None:
     return [part for source in sources for part in jsonl_parts(source, count)]
 
 
-def _collect_parts(anonymiser: Anonymiser, parts: list[Part]) -> int:
-    """Pass 1 over the parts, shared among processes; what the others registered is registered here."""
+_KEEP_BYTES = 64 << 20
+"""A part read by this process in pass 1 up to this size is kept in memory (records and what
+pass 1 found in them) for pass 2: it is neither parsed nor analysed again."""
+
+
+def _collect_parts(anonymiser: Anonymiser, parts: list[Part], kept: dict[int, list[tuple[list[Any], Batch]]]) -> int:
+    """Pass 1 over the parts, shared among processes; what the others registered is registered here.
+
+    ``kept`` receives, by position in ``parts``, the chunks and batches of the parts read here
+    (small enough, see :data:`_KEEP_BYTES`)."""
     from .anonymise import parallel
     from .anonymise.io import chunks, read_part
     from .progress import Progress
 
     table = anonymiser.table
 
+    position = {id(part): index for index, part in enumerate(parts)}
+
     def collect(part: Part) -> tuple[int, dict[str, list[str]]]:
         count = 0
+        keep: list[tuple[list[Any], Batch]] | None = None
+        if not parallel.in_child() and part.end - part.start <= _KEEP_BYTES:
+            keep = kept[position[id(part)]] = []
         for chunk in chunks(read_part(part)):
-            anonymiser.collect_many(chunk)
+            batch = anonymiser.collect_many(chunk)
+            if keep is not None:
+                keep.append((chunk, batch))
             count += len(chunk)
         # Here the values are registered already; a child hands its values over.
         return count, table.take_pending() if parallel.in_child() else {}
@@ -235,15 +253,21 @@ _COST_PER_BYTE = 0.09  # pass 2 over a part: parse, analyse, rewrite, encode, wr
 _COST_PER_ENTRY = 1.6  # a mapping entry: label, sort, encode
 _COST_PER_FINGERPRINT = {"phone": 3.3}  # phones have a national spelling too
 _COST_OF_FINGERPRINT = 1.1
+_KEPT_SHARE = 0.55  # pass 2 over a part kept from pass 1: neither parsed nor analysed again
 
 
 def _rewrite_parts(
-    anonymiser: Anonymiser, parts: list[Part], sources: list[Source], targets: list[Path], report: Report
+    anonymiser: Anonymiser,
+    parts: list[Part],
+    sources: list[Source],
+    targets: list[Path],
+    report: Report,
+    kept: dict[int, list[tuple[list[Any], Batch]]],
 ) -> _Tail | None:
     """Pass 2 over the parts, shared among processes, each writing its lines to a file of its own;
     the outputs are their concatenations. The mapping file's and the allowlist's contents are
     made meanwhile (they depend on the resolution only). ``None`` (nothing written) if a value
-    needs resolving."""
+    needs resolving. ``kept``: the parts pass 1 kept in memory (any process has them: forked)."""
     import shutil
     import tempfile
 
@@ -261,7 +285,7 @@ def _rewrite_parts(
     tasks: list[tuple[str, int, Any]] = [("part", i, part) for i, part in enumerate(parts)]
     tasks += [("block", i, kind) for i, (kind, _) in enumerate(blocks)]
     tasks += [("fingerprints", i, kind) for i, kind in enumerate(written)]
-    weights = [(p.end - p.start) * _COST_PER_BYTE for p in parts]
+    weights = [(p.end - p.start) * _COST_PER_BYTE * (_KEPT_SHARE if i in kept else 1.0) for i, p in enumerate(parts)]
     weights += [n * _COST_PER_ENTRY for _, n in blocks]
     weights += [table.resolved(k) * _COST_PER_FINGERPRINT.get(k, _COST_OF_FINGERPRINT) for k in written]
 
@@ -272,7 +296,10 @@ def _rewrite_parts(
         if what == "fingerprints":
             return _sorted_fingerprints(table, item)
         part_report = Report()
-        lines = (r for chunk in chunks(read_part(item)) for r in anonymiser.apply_many(chunk, part_report))
+        if index in kept:
+            lines = (r for chunk, batch in kept[index] for r in anonymiser.apply_many(chunk, part_report, batch))
+        else:
+            lines = (r for chunk in chunks(read_part(item)) for r in anonymiser.apply_many(chunk, part_report))
         return write_jsonl(folder / f"{index}.jsonl", lines), part_report
 
     try:

@@ -122,7 +122,7 @@ def _jsonl(path: Path, items: list[dict[str, Any]], newline: str = "\n") -> Path
     return path
 
 
-def _command(tmp_path: Path, inputs: list[Path], name: str) -> tuple[bytes, ...]:
+def _command(tmp_path: Path, inputs: list[Path], name: str) -> tuple[Any, ...]:
     key = tmp_path / "keys" / "key"
     if not key.exists():
         key.parent.mkdir(parents=True)
@@ -135,11 +135,12 @@ def _command(tmp_path: Path, inputs: list[Path], name: str) -> tuple[bytes, ...]
         status = cli.main(argv)
     files = sorted(out.iterdir())
     contents = tuple(f.read_bytes() for f in files)
-    return status, [f.name for f in files], contents, mapping.read_bytes(), printed.getvalue().encode()  # type: ignore[return-value]
+    return status, [f.name for f in files], contents, mapping.read_bytes(), printed.getvalue().encode()
 
 
+@pytest.mark.parametrize("keep_bytes", [0, 1 << 30], ids=["parts-read-again", "parts-kept-from-pass-1"])
 def test_the_command_gives_the_same_files_in_parts(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workers: None
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workers: None, keep_bytes: int
 ) -> None:
     items = golden_records() + _people(300)
     inputs = [
@@ -147,16 +148,20 @@ def test_the_command_gives_the_same_files_in_parts(
         _jsonl(tmp_path / "in" / "b.jsonl", items[200:], newline="\r\n"),  # Windows line ends
     ]
     monkeypatch.setattr(cli_anonymise, "_PARALLEL_BYTES", 0)
+    monkeypatch.setattr(cli_anonymise, "_KEEP_BYTES", keep_bytes)
     rewrites: list[Any] = []
+    kept: list[int] = []
     rewrite = cli_anonymise._rewrite_parts
 
     def spy(*args: Any) -> Any:
+        kept.append(len(args[5]))  # parts pass 1 kept in memory for pass 2
         rewrites.append(result := rewrite(*args))
         return result
 
     monkeypatch.setattr(cli_anonymise, "_rewrite_parts", spy)
     shared = _command(tmp_path, inputs, "shared")
     assert len(rewrites) == 1 and rewrites[0] is not None  # the parts path did the work
+    assert (kept[0] > 0) == (keep_bytes > 0)
     monkeypatch.setenv("AGENTREAL_WORKERS", "1")
     alone = _command(tmp_path, inputs, "alone")
     assert shared == alone
