@@ -17,6 +17,7 @@ from test_anonymise_golden import records as golden_records
 
 from pytest_agentreal import cli, cli_anonymise
 from pytest_agentreal.anonymise import Anonymiser, PseudonymTable, Report, columns, detect, parallel
+from pytest_agentreal.anonymise import io as io_module
 from pytest_agentreal.anonymise.io import chunks, jsonl_parts, open_source, read_part, read_records
 from pytest_agentreal.errors import ConfigError
 
@@ -168,6 +169,36 @@ def test_the_command_gives_the_same_files_in_parts(
     assert shared[1] == [detect.ALLOWLIST_FILE, "a.jsonl", "b.jsonl"]
     assert json.loads((tmp_path / "shared.report.json").read_text()) == json.loads(
         (tmp_path / "alone.report.json").read_text()
+    )
+
+
+def test_small_inputs_kept_between_the_passes_give_the_same_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # One process (no parts): inputs small enough are held in memory for pass 2, with what pass
+    # 1 found in them; the files are those of reading and analysing them again. 5,000 records:
+    # more than one chunk.
+    monkeypatch.setenv("AGENTREAL_WORKERS", "1")
+    items = golden_records() + _people(5000)
+    inputs = [_jsonl(tmp_path / "in" / "a.jsonl", items[:3000]), _jsonl(tmp_path / "in" / "b.jsonl", items[3000:])]
+    reads: list[str] = []
+    read = io_module.read_records
+
+    def spy(source: Any) -> Any:
+        reads.append(source.path.name)
+        return read(source)
+
+    monkeypatch.setattr(io_module, "read_records", spy)
+    monkeypatch.setattr(cli_anonymise, "_KEEP_BYTES", 0)
+    again = _command(tmp_path, inputs, "again")
+    assert reads == ["a.jsonl", "b.jsonl"] * 2  # read in pass 1, and again in pass 2
+    reads.clear()
+    monkeypatch.setattr(cli_anonymise, "_KEEP_BYTES", 1 << 30)
+    kept = _command(tmp_path, inputs, "kept")
+    assert reads == ["a.jsonl", "b.jsonl"]  # pass 1 only
+    assert again == kept
+    assert json.loads((tmp_path / "again.report.json").read_text()) == json.loads(
+        (tmp_path / "kept.report.json").read_text()
     )
 
 
