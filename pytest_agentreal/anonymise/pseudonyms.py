@@ -437,7 +437,14 @@ class PseudonymTable:
             # copy: the caller only reads it).
             return values
         # (Not so for names: a double-barrelled one is no name word.)
-        norms = set(values) if spec.compare is str else {n for n in map(spec.normalise, values) if n is not None}
+        norms: set[str]
+        if spec.compare is str:
+            norms = set(values)
+        else:
+            many = spec.normalise_many
+            found = set(many(list(values)) if many is not None else map(spec.normalise, values))
+            found.discard(None)
+            norms = found  # type: ignore[assignment]  # None is gone
         if kind == "phone":
             norms.update([a for a in map(national_alias, norms) if a is not None])
         return norms

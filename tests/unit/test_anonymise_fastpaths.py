@@ -287,10 +287,13 @@ _CANONICALS = [
 @given(st.lists(st.tuples(st.sampled_from(_ORIGINALS), st.sampled_from(_CANONICALS), st.integers(0, 9))))
 @example([(o, c, 0) for o in _ORIGINALS for c in _CANONICALS])
 def test_batch_renders_are_the_kinds_renders(pairs: list[tuple[str, str, int]]) -> None:
-    """``render_many`` of a kind gives what ``render`` gives, pair by pair."""
+    """``render_many`` and ``normalise_many`` of a kind give what ``render`` and ``normalise`` give."""
     originals = [o if not digits else re.sub(r"\d", str(digits), o, count=1) for o, _c, digits in pairs]
     canonicals = [c for _o, c, _d in pairs]
+    texts = originals + canonicals + [" Jane ", "o'neil", "A", "Zoë", "JOSÉ", "Mary-Ann", "ab’c", "x y", "''"]
     for kind in KINDS.values():
+        if kind.normalise_many is not None:
+            assert kind.normalise_many(texts) == list(map(kind.normalise, texts)), kind.name
         if kind.render_many is not None:
             expected = list(map(kind.render, originals, canonicals))
             assert kind.render_many(originals, canonicals) == expected, kind.name

@@ -52,6 +52,8 @@ class Kind:
     generate_many: ManyGenerator | None = None
     """``(digests, starts, norms) -> candidates``: ``generate(digest, start, norm)`` of many values
     at once (``starts`` ``None``: all 0), the same strings with less work per value (optional)."""
+    normalise_many: Callable[[Sequence[str]], list[str | None]] | None = None
+    """``normalise`` of many strings at once (optional, the same results)."""
     render_many: Callable[[Sequence[str], Sequence[str]], list[str]] | None = None
     """``render`` of many ``(original, canonical)`` string pairs at once (optional, the same results)."""
     pool_many: Callable[[Sequence[str]], list[tuple[str, int]]] | None = None

@@ -17,6 +17,19 @@ def _normalise_name(text: str) -> str | None:
     return token if len(token) >= 2 and token.replace("'", "").replace("’", "").isalpha() else None
 
 
+def _normalise_names(texts: Sequence[str]) -> list[str | None]:
+    """:func:`_normalise_name` of many texts (ASCII ones inlined: casefold is their lower case)."""
+    out: list[str | None] = []
+    append = out.append
+    for text in texts:
+        if text.isascii():
+            token = text.strip().lower()
+            append(token if len(token) >= 2 and token.replace("'", "").isalpha() else None)
+        else:
+            append(_normalise_name(text))
+    return out
+
+
 def _generate_name(digest: bytes, attempt: int, norm: str) -> str:
     firsts, first_set, lasts, _ = _name_pools()
     # The pool depends on the token only (not on where it was seen), so "jane" in a sentence and
@@ -104,6 +117,7 @@ NAME = register_kind(
         pool_many=_name_pools_of,
         generate_many=_generate_names,
         render_many=_mimic_cases,
+        normalise_many=_normalise_names,
         widen_at=NAME_WIDEN_AT,
     )
 )
