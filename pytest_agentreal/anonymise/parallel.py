@@ -25,6 +25,7 @@ import pickle
 import signal
 import sys
 import threading
+import time
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
@@ -72,12 +73,23 @@ def available_processes() -> int:
     count = processes()
     if os.environ.get(_ENV, "").strip().isdigit():
         return count
-    try:
-        with open("/proc/loadavg", encoding="ascii") as stream:
-            running = int(stream.read().split()[3].partition("/")[0])  # runnable now, this one included
-    except (OSError, ValueError, IndexError):
-        return count
+    running = 1
+    for attempt in range(_SAMPLES):
+        try:
+            with open("/proc/loadavg", encoding="ascii") as stream:
+                running = int(stream.read().split()[3].partition("/")[0])  # runnable now, this one included
+        except (OSError, ValueError, IndexError):
+            return count
+        if running <= 1 or attempt == _SAMPLES - 1:
+            break
+        # A task runnable for an instant (a kernel thread freeing a child's memory) is no
+        # program keeping a core busy: only what is still there a little later counts.
+        time.sleep(_SAMPLE_GAP)
     return max(1, min(count, _cores() - (running - 1)))
+
+
+_SAMPLES = 3
+_SAMPLE_GAP = 0.002
 
 
 def in_child() -> bool:
