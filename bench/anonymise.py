@@ -12,6 +12,12 @@ get), kinds still resolved on the cores.
 
 Measured (idle 2-core machine, Python 3.11, 100,000 rows; before = commit 9302aef):
 engine 14.5k -> ~49-50k rows/s (one process ~34k), command 9.2k -> ~20.5k, streamed 9.9k -> ~19k.
+Then (506b6b4 -> e3b0dc8, the two trees run alternately, this machine's speed drifting by ~20%
+between runs): engine +2-7% (e.g. 47.1k -> 48.2k, 53.4k -> 54.7k), one process +4-5%, command
++10-24% (20.2k -> 22.3k, 18.5k -> 23.0k), streamed +10% (17.6k -> 19.6k). Kinds draw, normalise
+and render whole columns (``Kind.generate_many``/``render_many``/``normalise_many``), the command
+keeps what pass 1 read in this process (its part, or inputs up to 64 MiB) for pass 2, mapping
+lines are made and sorted at once, and a child's teardown no longer makes a core look busy.
 
 Where the time goes (CPU per row, one process, engine): ~5 µs for the 8 HMAC-SHA256 digests (0.62
 µs each: CPython's own SHA-256, key pads and the kind prefix hashed once), ~12 µs for the kinds'
