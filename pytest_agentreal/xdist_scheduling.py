@@ -39,7 +39,8 @@ class SampleScheduling(LoadScopeScheduling):  # type: ignore[misc]
         super().__init__(config, log)
         self._scopes: dict[str, str] = {}
         self._positions: dict[Any, dict[str, int]] = {}
-        # node → scope → tests of that unit not finished yet; a finished unit leaves assigned_work.
+        # node → scope → tests of that unit not finished yet; a finished unit leaves assigned_work,
+        # so the base class's _pending_of counts only a worker's few open units.
         self._left: dict[Any, dict[str, int]] = {}
 
     def _split_scope(self, nodeid: str) -> str:
@@ -47,11 +48,6 @@ class SampleScheduling(LoadScopeScheduling):  # type: ignore[misc]
         if scope is None:
             scope = self._scopes[nodeid] = sample_scope(nodeid)
         return scope
-
-    def _pending_of(self, workload: dict[str, dict[str, bool]]) -> int:
-        # Finished units are dropped from the workload (see mark_test_complete): only a worker's
-        # few open units are counted.
-        return sum(list(unit.values()).count(False) for unit in workload.values())
 
     def mark_test_complete(self, node: Any, item_index: int, duration: float = 0) -> None:
         """Mark one test done; a unit with nothing left leaves the worker's workload."""

@@ -139,10 +139,10 @@ class _Laid:
 
     def __init__(self, text: str, br: str) -> None:
         self.br = br
-        self.quoted = quote_block(paragraph(text, br), br)
+        inner = paragraph(text, br)
+        self.quoted = quote_block(inner, br)
         # paragraph(head + "\n\n" + text) is paragraph(head)'s lines, an empty line, then the
         # text's lines: the text's part is the same every time.
-        inner = paragraph(text, br)
         self._tail = br + br + (inner[len("<div>"):-len("</div>")] + "</div>" if br == HTML_BREAK else inner)
 
     def after(self, head: str) -> str:
