@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -167,23 +167,18 @@ def _anonymise(
 
             def rewritten(source: Source) -> Iterator[dict[str, Any]]:
                 held = kept_sources.pop(id(source), None)
-                if held is not None:
-                    for chunk, batch in held:
-                        yield from anonymiser.apply_many(chunk, report, batch)
-                        bar.advance(len(chunk))
-                    return
-                for chunk in chunks(read_records(source)):
-                    yield from anonymiser.apply_many(chunk, report)
-                    bar.advance(len(chunk))
+                for records in _pass_two(anonymiser, report, held, lambda: chunks(read_records(source))):
+                    yield from records
+                    bar.advance(len(records))
 
             for source, target in zip(sources, targets, strict=True):
                 write_records(target, rewritten(source), source)
 
-    # Every value registered was written: the allowlist lists every pseudonym of this run (the
-    # same whichever process wrote it).
-    table.note_all_emitted()
     folders = {t.parent for t in targets}
     if tail is None:
+        # Every value registered was written: the allowlist lists every pseudonym of this run (the
+        # same whichever process wrote it). The parts made theirs from the same resolution.
+        table.note_all_emitted()
         table.mapping.save()
         _write_allowlists(folders, table)
     else:
@@ -252,6 +247,22 @@ def _collect_parts(anonymiser: Anonymiser, parts: list[Part], kept: dict[int, li
     return total
 
 
+def _pass_two(
+    anonymiser: Anonymiser,
+    report: Report,
+    held: list[tuple[list[Any], Batch]] | None,
+    read: Callable[[], Iterable[list[Any]]],
+) -> Iterator[list[Any]]:
+    """Pass 2, chunk by chunk (the rewritten records of each): over what pass 1 kept in memory
+    (``held``: chunks with what pass 1 found in them), else over ``read()`` again."""
+    if held is not None:
+        for chunk, batch in held:
+            yield anonymiser.apply_many(chunk, report, batch)
+        return
+    for chunk in read():
+        yield anonymiser.apply_many(chunk, report)
+
+
 class _Tail(NamedTuple):
     """The mapping file's blocks and the allowlist's fingerprints, made beside pass 2."""
 
@@ -307,10 +318,8 @@ def _rewrite_parts(
         if what == "fingerprints":
             return _sorted_fingerprints(table, item)
         part_report = Report()
-        if index in kept:
-            lines = (r for chunk, batch in kept[index] for r in anonymiser.apply_many(chunk, part_report, batch))
-        else:
-            lines = (r for chunk in chunks(read_part(item)) for r in anonymiser.apply_many(chunk, part_report))
+        rewritten = _pass_two(anonymiser, part_report, kept.get(index), lambda: chunks(read_part(item)))
+        lines = (r for records in rewritten for r in records)
         return write_jsonl(folder / f"{index}.jsonl", lines), part_report
 
     try:
