@@ -215,6 +215,10 @@ class PseudonymTable:
 
     def settle_kind(self, kind: str) -> Settled:
         """What :meth:`resolve` decides for the pending values of ``kind`` (nothing is changed yet)."""
+        real_names = None
+        if kind != "name" and KINDS[kind].name_words is not None:
+            # Whether names resolve before or after this kind, these are the same real names.
+            real_names = (self._pending_of("name") or {}, self._assigned_of("name") or {})
         return settle(
             kind,
             list(self._pending_of(kind) or ()),
@@ -223,6 +227,7 @@ class PseudonymTable:
             self._used_of(kind),
             self._assigned_of(kind) or {},
             self._pool_use.get(kind, {}),
+            real_names,
         )
 
     def _used_of(self, kind: str) -> set[str]:

@@ -8,8 +8,9 @@ For the values registered since the last resolution (``norms``), :func:`settle`:
    at most 3/4 of a pool is handed out: when more values want it, a keyed share of them (by the
    digest's last 8 bytes, so the same values whatever the order) starts at ``widen_at`` instead;
    kinds that crowd (birthdays) place all their values at once (:attr:`~.formats.Kind.place_many`);
-3. keeps every candidate that no other value wants, that no earlier pseudonym took and (for kinds
-   that avoid originals) that equals no real value of the kind — nearly all of them;
+3. keeps every candidate that no other value wants, that no earlier pseudonym took, that (for kinds
+   that avoid originals) equals no real value of the kind and that (for pseudonyms built of pool
+   names: e-mails, user names) has no real name among its words — nearly all of them;
 4. resolves the rest in digest order: each takes its first free candidate, attempt after attempt.
 
 Every step depends on the *set* of values only, so shuffled input gives the same mapping; distinct
@@ -22,9 +23,9 @@ process (:mod:`.parallel`) with the same result.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Container, Sequence
+from collections.abc import Callable, Collection, Container, Sequence
 from dataclasses import dataclass, field
-from itertools import repeat
+from itertools import chain, repeat
 from typing import Any
 
 from .formats import KINDS, Kind
@@ -85,12 +86,15 @@ def settle(
     used: set[str],
     assigned: Container[str],
     pool_use: dict[str, int],
+    real_names: tuple[Collection[str], Container[str]] | None = None,
 ) -> Settled:
     """Pseudonyms for ``norms`` (distinct, none resolved yet) given the table's state of ``kind``.
 
     ``stored``: the mapping's labels → pseudonyms; ``used``: compare keys of every pseudonym
-    handed out; ``assigned``: real values resolved before (avoided as pseudonyms, like ``norms``).
-    Nothing is modified.
+    handed out; ``assigned``: real values resolved before (avoided as pseudonyms, like ``norms``);
+    ``real_names``: the real names of the run (pending, resolved before) that no name word of a
+    pseudonym may be (kinds with :attr:`~.formats.Kind.name_words`; ``None``: ``norms`` and
+    ``assigned`` are the names). Nothing is modified.
     """
     digests = hmac_many(f"{kind}\x1f".encode(), norms)
     fresh: list[int] | None = None
@@ -105,7 +109,12 @@ def settle(
             digests = [digests[i] for i in fresh]
     spec = KINDS[kind]
     originals = _Originals(norms, assigned) if spec.avoid_originals else None
-    pseudonyms, keys, drawn = _draw(spec, digests, values, used, originals, pool_use)
+    names: _Originals | None = None
+    if spec.name_words is not None:
+        pending_names, named_before = real_names if real_names is not None else (norms, assigned)
+        if pending_names or named_before:
+            names = _Originals(pending_names, named_before)
+    pseudonyms, keys, drawn = _draw(spec, digests, values, used, originals, pool_use, names)
     return Settled(kind, pinned, fresh, b"".join(digests), pseudonyms, keys, drawn)
 
 
@@ -114,7 +123,7 @@ class _Originals:
 
     __slots__ = ("assigned", "norms")
 
-    def __init__(self, norms: Sequence[str], assigned: Container[str]) -> None:
+    def __init__(self, norms: Collection[str], assigned: Container[str]) -> None:
         self.norms = norms if isinstance(norms, (set, frozenset, dict)) else set(norms)
         self.assigned = assigned
 
@@ -139,6 +148,7 @@ def _draw(
     used: set[str],
     originals: _Originals | None,
     pool_use: dict[str, int],
+    names: _Originals | None = None,
 ) -> tuple[list[str], list[str], dict[str, int]]:
     """``(pseudonyms, compare keys, pool use)`` of the fresh values (steps 2-4 of the module)."""
     count = len(norms)
@@ -166,6 +176,9 @@ def _draw(
         bad.update(distinct.intersection(used))
     if originals is not None:
         bad.update(originals.among(distinct))  # type: ignore[arg-type]
+    name_words = spec.name_words if names is not None else None
+    if name_words is not None:
+        bad.update(_named_after(names, name_words, distinct))  # type: ignore[arg-type]
     attempts: list[int] | None = None
     if bad:
         taken = distinct - bad  # the keys kept: unique, free and no real value
@@ -179,7 +192,12 @@ def _draw(
                 candidate = generate(digest, attempt, norm)
                 # compare() of a canonical pseudonym is its normal form: comparable to originals.
                 key = candidate if compare is str else compare(candidate)
-                if key not in taken and key not in used and not (originals is not None and key in originals):
+                if (
+                    key not in taken
+                    and key not in used
+                    and not (originals is not None and key in originals)
+                    and not (name_words is not None and any(w in names for w in name_words(key)))  # type: ignore[operator]
+                ):
                     break
             else:  # pragma: no cover - pools plus compounds
                 raise RuntimeError(f"no free pseudonym of kind {spec.name!r}")
@@ -198,6 +216,14 @@ def _draw(
         else:
             drawn = dict(Counter(pool for (pool, _size), a in zip(pools_of, final, strict=True) if a < widen_at))
     return candidates, keys, drawn  # type: ignore[return-value]  # no None is left
+
+
+def _named_after(names: _Originals, name_words: Callable[[str], list[str]], keys: set[str]) -> set[str]:
+    """The keys with a name word that is a real name (the words of all keys checked at once)."""
+    real = names.among(set(chain.from_iterable(map(name_words, keys))))
+    if not real:
+        return real
+    return {key for key in keys if not real.isdisjoint(name_words(key))}
 
 
 def _starts(

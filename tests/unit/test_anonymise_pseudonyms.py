@@ -226,3 +226,37 @@ def test_the_mapping_file_escapes_what_json_escapes(tmp_path: Path) -> None:
     assert json.loads(text)["kinds"] == mapping.entries
     body = json.dumps(dict(sorted(mapping.entries["city"].items())), ensure_ascii=False, separators=(",\n   ", ": "))
     assert body[1:-1] in text
+
+
+@pytest.mark.parametrize("order", ["names first", "emails first", "one kind at a time"])
+def test_no_pseudonym_is_built_of_a_real_name(order: str) -> None:
+    """E-mails, user names and double-barrelled names are made of pool names: none of those words
+    may be a real name of the run (else "jane.x@example.net" reads as the real Jane's address)."""
+    from pytest_agentreal.anonymise.pools import pools
+
+    firsts = [n.casefold() for n in pools().first_names]
+    real = random.Random(11).sample(firsts, len(firsts) * 4 // 5)  # most of the pool: words collide often
+    emails = [f"person{i}@corp.test.io" for i in range(300)]
+    users = [f"user{i}" for i in range(300)]
+    table = PseudonymTable(KEY)
+    registrations = [("name", real), ("email", emails), ("username", users)]
+    if order != "names first":
+        registrations.reverse()
+    for kind, norms in registrations:
+        table.register_many(kind, norms)
+    if order == "one kind at a time":  # as the engine resolves a batch (names are known, not resolved)
+        for kind, norms in registrations:
+            table.resolve_aligned(kind, [norms])
+    table.resolve()
+    real_set = set(real)
+    words_of = {
+        "email": lambda p: p.partition("@")[0].rstrip("0123456789").split("."),
+        "username": lambda p: p.rstrip("0123456789").split("_"),
+        "name": lambda p: p.split("-"),
+    }
+    for kind, norms in registrations:
+        fakes = [table.lookup(kind, n).casefold() for n in norms]
+        assert len(set(fakes)) == len(norms)
+        clashes = [f for f in fakes if real_set.intersection(words_of[kind](f))]
+        assert clashes == [], (kind, clashes[:5])
+    assert any("-" in table.lookup("name", n) for n in real)  # the pool ran short: some are double-barrelled

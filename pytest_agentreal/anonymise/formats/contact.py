@@ -58,6 +58,11 @@ def _lower_pools() -> tuple[tuple[str, ...], tuple[str, ...]]:
     return _lower[0]
 
 
+def _email_name_words(pseudonym: str) -> list[str]:
+    """``first.last[NNN]@example.x`` → ``["first", "last"]``."""
+    return pseudonym.partition("@")[0].rstrip("0123456789").split(".")
+
+
 EMAIL = register_kind(
     Kind(
         "email",
@@ -66,6 +71,7 @@ EMAIL = register_kind(
         lambda o, c: c.upper() if o.isupper() else c,
         safe=lambda norm: reserved_domain(norm.rpartition("@")[2]),
         cost=0.85,
+        name_words=_email_name_words,
     )
 )
 

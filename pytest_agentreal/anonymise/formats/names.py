@@ -119,6 +119,8 @@ NAME = register_kind(
         render_many=_mimic_cases,
         normalise_many=_normalise_names,
         widen_at=NAME_WIDEN_AT,
+        # A double-barrelled pseudonym's halves (a single word is one of the originals checked anyway).
+        name_words=lambda pseudonym: pseudonym.split("-"),
     )
 )
 
@@ -131,4 +133,13 @@ def _generate_username(digest: bytes, attempt: int, norm: str) -> str:
     return f"{first}_{last}{as_int(data[16:20]) % 100 if attempt else ''}"
 
 
-USERNAME = register_kind(Kind("username", normalise_words, _generate_username, lambda o, c: c, compare=casefold))
+USERNAME = register_kind(
+    Kind(
+        "username",
+        normalise_words,
+        _generate_username,
+        lambda o, c: c,
+        compare=casefold,
+        name_words=lambda pseudonym: pseudonym.rstrip("0123456789").split("_"),
+    )
+)
