@@ -23,7 +23,7 @@ process (:mod:`.parallel`) with the same result.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Collection, Container, Sequence
+from collections.abc import Callable, Collection, Container
 from dataclasses import dataclass, field
 from itertools import chain, repeat
 from typing import Any
