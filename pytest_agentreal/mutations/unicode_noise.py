@@ -28,7 +28,9 @@ def fold_text(text: str) -> str:
     """
     text = unicodedata.normalize("NFKC", text).translate(_UNHOMOGLYPH)
     kept = [ch for ch in text if unicodedata.category(ch) not in ("Cf", "So", "Sk") and ch != "\ufe0f"]
-    return " ".join("".join(kept).split())
+    # Composed again: a homoglyph or an invisible mark between a letter and its combining accent
+    # kept NFKC from composing them ("с" + U+0327 reads as "ç" once "с" is "c").
+    return unicodedata.normalize("NFC", " ".join("".join(kept).split()))
 
 
 # A purely alphabetic word that is not part of an email address, a URL or a hyphenated code.

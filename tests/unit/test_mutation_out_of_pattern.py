@@ -167,6 +167,15 @@ def test_each_unicode_technique_alone_is_invisible_to_a_reader(name: str) -> Non
         assert "claire.martin@exemple.fr" in changed
 
 
+def test_techniques_combined_on_accented_letters_stay_invisible() -> None:
+    # A homoglyph or mark landing between a letter and its decomposed accent ("с" + U+0327)
+    # must still read as the accented letter.
+    for text in ("Colis jamais reçu", "Où est ma commande ? Réponse: déjà payé, élodie"):
+        for seed in range(400):
+            assert fold_text(perturb(text, random.Random(seed))) == fold_text(text), seed
+    assert fold_text("re\u0441\u0327u") == fold_text("reçu") == fold_text("rec\u200b\u0327u")
+
+
 def test_perturb_always_changes_even_tiny_text() -> None:
     for seed in range(20):
         assert perturb("ok", random.Random(seed)) != "ok"
