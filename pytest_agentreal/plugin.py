@@ -96,6 +96,7 @@ class _LazySession:
         self.config = config
         self._session: AgentSession | None = None
         self._gc: GcSteward | None = None
+        self._spools: Path | None = None
         if eager:
             self.get()
 
@@ -184,8 +185,15 @@ class _LazySession:
                 gc.enable()
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
-        if self._session is not None and len(session.items) >= _LARGE_RUN:
+        if self._session is None:
+            return
+        if len(session.items) >= _LARGE_RUN:
             self._steward()
+        if hasattr(self.config, "workerinput"):
+            from .xdist_batching import batch_on_worker
+
+            ours = (CaseItem, SampleItem, ExploreItem)
+            batch_on_worker(self.config, [isinstance(item, ours) for item in session.items])
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
@@ -244,9 +252,24 @@ class _LazySession:
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_configure_node(self, node: Any) -> None:
-        """xdist: hand workers the controller's resolved seed, so `last` means one thing."""
+        """xdist: hand workers the controller's resolved seed, so `last` means one thing, and take
+        each corpus item's events as one message (:mod:`.xdist_batching`)."""
         if self._session is not None:
             node.workerinput["agentreal_seed"] = self._session.seed_for_workers()
+            from .xdist_batching import unpack_on_controller
+
+            unpack_on_controller(node, self._spool_dir())
+
+
+    def _spool_dir(self) -> Path:
+        """A private folder for the workers' event spools, removed when pytest ends."""
+        if self._spools is None:
+            import shutil
+            import tempfile
+
+            self._spools = Path(tempfile.mkdtemp(prefix="agentreal-xdist-"))
+            self.config.add_cleanup(lambda: shutil.rmtree(self._spools or "", ignore_errors=True))
+        return self._spools
 
 
 def _family(case_id: str) -> str:

@@ -63,6 +63,29 @@ class SampleScheduling(LoadScopeScheduling):  # type: ignore[misc]
                 del left[scope], workload[scope]
         self._reschedule(node)
 
+    def remove_node(self, node: Any) -> str | None:
+        """Take a worker out; if it crashed, return the test it was running and queue the rest.
+
+        xdist reports the returned test as failed ("worker crashed while running"). Unlike
+        LoadScope, which queues the crashed test again (to crash the next worker too, until the
+        restarts run out), that test counts as done here, as under ``--dist load``.
+        """
+        workload: dict[str, dict[str, bool]] = self.assigned_work.pop(node)
+        self._left.pop(node, None)
+        self._positions.pop(node, None)
+        crashitem: str | None = None
+        for unit in workload.values():  # units in the order sent; finished ones have left
+            crashitem = next((nodeid for nodeid, completed in unit.items() if not completed), None)
+            if crashitem is not None:
+                unit[crashitem] = True
+                break
+        if crashitem is None:
+            return None
+        self.workqueue.update((scope, unit) for scope, unit in workload.items() if not all(unit.values()))
+        for other in self.assigned_work:
+            self._reschedule(other)
+        return crashitem
+
     def _assign_work_unit(self, node: Any) -> None:
         """Send the next unit to ``node`` (positions looked up in a dict, not with ``list.index``)."""
         assert self.workqueue
