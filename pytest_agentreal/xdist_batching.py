@@ -28,13 +28,14 @@ plus two attributes checked before use (the worker's ``sendevent`` and ``channel
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 __all__ = ["WORKERINPUT_KEY", "batch_on_worker", "decode", "encode", "unpack_on_controller"]
 
@@ -92,7 +93,7 @@ class _Receiver:
         self.spool = spool
         self.node = node
         self.number = -1  # the spool file being read
-        self.fd: int | None = None
+        self.file: BinaryIO | None = None
         self.offset = 0
 
     def __call__(self, eventcall: Any) -> None:
@@ -115,18 +116,16 @@ class _Receiver:
         if number != self.number:
             self._next_file(number)  # the worker told how far the last one went before moving on
         if upto > self.offset:
-            assert self.fd is not None
-            data = os.pread(self.fd, upto - self.offset, self.offset)
+            assert self.file is not None
+            data = self.file.read(upto - self.offset)  # the file is read in order: no seeking
             self.offset += len(data)
             self._deliver_lines(data)
 
     def drain(self) -> None:
         """Deliver every complete line left in the spool (the worker is gone), then remove it."""
         while self.spool is not None:
-            if self.fd is not None:
-                data = b""
-                while chunk := os.pread(self.fd, 1 << 20, self.offset + len(data)):
-                    data += chunk
+            if self.file is not None:
+                data = self.file.read()
                 end = data.rfind(b"\n") + 1  # a line cut short by a crash is dropped
                 self.offset += end
                 if end:
@@ -145,13 +144,15 @@ class _Receiver:
             self.node._shutdown_sent = True
 
     def _next_file(self, number: int | None) -> None:
-        if self.fd is not None:
-            os.close(self.fd)
-            self.fd = None
-            # The worker moved on only after telling how far this file goes: it was read.
-            Path(f"{self.spool}.{self.number}").unlink(missing_ok=True)
+        if self.file is not None:
+            self.file.close()
+            self.file = None
+            # The worker moved on only after telling how far this file goes: it was read. (Where
+            # an open file cannot be deleted, the folder goes at the end of the run instead.)
+            with contextlib.suppress(OSError):
+                Path(f"{self.spool}.{self.number}").unlink()
         if number is not None:
-            self.fd = os.open(f"{self.spool}.{number}", os.O_RDONLY)
+            self.file = open(f"{self.spool}.{number}", "rb")  # noqa: SIM115 - closed in _next_file
             self.number, self.offset = number, 0
 
     def _deliver_lines(self, data: bytes) -> None:

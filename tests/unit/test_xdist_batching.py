@@ -200,6 +200,7 @@ def test_plain_items_cost_one_message_per_group(tmp_path: Path) -> None:
     for message in worker.messages:
         receiver(message)
     assert repr(delivered) == repr(events)
+    receiver(END)
 
 
 def test_a_dry_queue_or_the_timer_tells_at_once(tmp_path: Path) -> None:
