@@ -98,9 +98,29 @@ class _Receiver:
 
     def __call__(self, eventcall: Any) -> None:
         if type(eventcall) is not tuple:  # xdist's end marker: the channel closed
-            self.drain()
+            try:
+                self.drain()
+            except Exception:  # the worker is reported down (crashed) all the same
+                self._next_file(None)
             self.deliver(eventcall)
             return
+        try:
+            self._unpack(eventcall)
+        except Exception:
+            self._fail()
+
+    def _fail(self) -> None:
+        # As xdist's own callback does with an event it cannot handle: report the error and the
+        # worker down, rather than let execnet's receiver thread die with the exception.
+        import pytest
+
+        excinfo = pytest.ExceptionInfo.from_current()
+        node = self.node
+        node.config.notify_exception(excinfo)
+        node.shutdown()
+        node.notify_inproc("errordown", node=node, error=excinfo)
+
+    def _unpack(self, eventcall: tuple[Any, ...]) -> None:
         name = eventcall[0]
         if name not in _OWN:
             self.deliver(eventcall)

@@ -295,3 +295,43 @@ def test_a_crashed_worker_is_blamed_for_the_case_it_was_running(
     result.stdout.re_match_lines([rf".*worker 'gw\d' crashed while running '{re.escape(crashing[0])}'.*"])
     assert _failed(result) == _failed(plain)
     assert result.parseoutcomes() == plain.parseoutcomes()
+
+
+class FakeNode:
+    """What ``_Receiver`` uses of xdist's ``WorkerController`` when something goes wrong."""
+
+    def __init__(self) -> None:
+        self._shutdown_sent = False
+        self.notified: list[tuple[str, dict[str, Any]]] = []
+        self.errors: list[Any] = []
+        self.config = type("Config", (), {"notify_exception": lambda _self, excinfo: self.errors.append(excinfo)})()
+
+    def shutdown(self) -> None:
+        self._shutdown_sent = True
+
+    def notify_inproc(self, name: str, **kwargs: Any) -> None:
+        self.notified.append((name, kwargs))
+
+
+def test_an_unreadable_spool_reports_the_worker_down(tmp_path: Path) -> None:
+    node = FakeNode()
+    delivered: list[Any] = []
+    receiver = _Receiver(delivered.append, str(tmp_path / "gw0"), node)
+    (tmp_path / "gw0.0").write_bytes(b"not json\n")
+    receiver(("agentreal_events_spool", {"file": 0, "upto": 9}))
+    assert delivered == []
+    assert node._shutdown_sent and [name for name, _ in node.notified] == ["errordown"]
+    assert "JSONDecodeError" in str(node.errors[0].typename)
+    receiver(END)  # the channel closing still reaches xdist
+    assert delivered == [END]
+
+
+def test_a_crashed_workers_finished_items_do_not_get_more_work(tmp_path: Path) -> None:
+    node = FakeNode()
+    worker, sender, _, _ = make_pair(tmp_path, True, [True])
+    receiver = _Receiver(lambda event: None, str(tmp_path / "gw0"), node)
+    worker.item_index = 0
+    for name, kwargs in plain_item(0):
+        sender.sendevent(name, **kwargs)
+    receiver(END)  # its spooled item is delivered: schedulers must not answer it with more work
+    assert node._shutdown_sent
