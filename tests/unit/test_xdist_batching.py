@@ -203,7 +203,8 @@ def test_plain_items_cost_one_message_per_group(tmp_path: Path) -> None:
     receiver(END)
 
 
-def test_a_dry_queue_or_the_timer_tells_at_once(tmp_path: Path) -> None:
+def test_a_dry_queue_or_the_timer_tells_at_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(xdist_batching, "_WAIT_S", 3600.0)  # a slow machine must not trip the timer
     worker, sender, _, _ = make_pair(tmp_path, True, [True] * 4)
     worker.item_index = 0
     for name, kwargs in plain_item(0):
@@ -215,7 +216,7 @@ def test_a_dry_queue_or_the_timer_tells_at_once(tmp_path: Path) -> None:
         sender.sendevent(name, **kwargs)
     assert [m[0] for m in worker.messages] == ["agentreal_events_spool"]
     worker.torun._items.append(2)  # type: ignore[attr-defined]
-    sender.last_told -= 1.0  # the last tell was a second ago
+    sender.last_told -= 3601.0  # the last tell was longer ago than the timer allows
     worker.item_index = 2
     for name, kwargs in plain_item(2):
         sender.sendevent(name, **kwargs)
