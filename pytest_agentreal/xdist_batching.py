@@ -276,7 +276,18 @@ class _Sender:
                 return
         assert self.fd is not None
         line = text.encode() + b"\n"
-        os.write(self.fd, line)
+        try:
+            count = os.write(self.fd, line)
+        except OSError:  # a full disk, say
+            count = -1
+        if count != len(line):
+            # What was written whole is told of (a cut line is never read: it has no newline);
+            # from here on each item's events go as one message.
+            self._tell()
+            self.close()
+            self.spool = None
+            self.send((_JSON, {"json": text}))
+            return
         self.written += len(line)
         self.waiting += 1
         if self.waiting >= GROUP or time.monotonic() - self.last_told >= _WAIT_S or self._queue_empty():

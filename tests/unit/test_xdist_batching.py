@@ -336,3 +336,21 @@ def test_a_crashed_workers_finished_items_do_not_get_more_work(tmp_path: Path) -
         sender.sendevent(name, **kwargs)
     receiver(END)  # its spooled item is delivered: schedulers must not answer it with more work
     assert node._shutdown_sent
+
+
+def test_a_full_disk_sends_the_rest_as_messages(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    worker, sender, receiver, delivered = make_pair(tmp_path, True, [True] * 4)
+    sent = play([("item event", (0, e)) for e in plain_item(0)], worker, sender)
+    real_write = xdist_batching.os.write
+
+    def full(fd: int, data: bytes) -> int:
+        real_write(fd, data[:10])  # part of a line, then the disk is full
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(xdist_batching.os, "write", full)
+    for index in (1, 2):
+        sent += play([("item event", (index, e)) for e in plain_item(index)], worker, sender)
+    for message in worker.messages:
+        receiver(message)
+    receiver(END)
+    assert repr(delivered[:-1]) == repr(sent)
