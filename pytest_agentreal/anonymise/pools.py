@@ -57,3 +57,10 @@ def pools() -> Pools:
         street_suffixes=_clean(address.street_suffixes),
         city_suffixes=tuple(sorted({str(s) for s in address.city_suffixes if str(s).isalpha()})),
     )
+
+
+@lru_cache(maxsize=1)
+def pool_words() -> frozenset[str]:
+    """Every first and last name of the pools, casefolded: the words pseudonyms are built of."""
+    p = pools()
+    return frozenset(name.casefold() for name in (*p.first_names, *p.last_names))

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Container, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 
 from .formats import KINDS, national_alias
@@ -218,7 +218,7 @@ class PseudonymTable:
         real_names = None
         if kind != "name" and KINDS[kind].name_words is not None:
             # Whether names resolve before or after this kind, these are the same real names.
-            real_names = (self._pending_of("name") or {}, self._assigned_of("name") or {})
+            real_names = self._real_values("name")
         return settle(
             kind,
             list(self._pending_of(kind) or ()),
@@ -229,6 +229,20 @@ class PseudonymTable:
             self._pool_use.get(kind, {}),
             real_names,
         )
+
+    def _real_values(self, kind: str) -> tuple[Collection[str], Container[str]]:
+        """The real values of ``kind`` registered in this run: ``(pending, resolved)``.
+
+        Values resolved elsewhere (another process, or :meth:`resolve_aligned`) are known by
+        the norms registered for them: their lookups are not made for this.
+        """
+        pending = self._pending_of(kind) or {}
+        resolved: list[Container[str]] = [self._assigned.get(kind, {})]
+        for (registered, queued), _settled in self._later.get(kind, ()):
+            if registered:
+                resolved.append(registered)
+            resolved.extend(set(norms) for norms in queued)
+        return pending, resolved[0] if len(resolved) == 1 else _AnyOf(resolved)
 
     def _used_of(self, kind: str) -> set[str]:
         used = self._used.get(kind)
@@ -473,3 +487,15 @@ class PseudonymTable:
         for kind, values in self.emitted.items():
             for value in values:
                 yield kind, value
+
+
+class _AnyOf:
+    """A value is in it when it is in any of the containers."""
+
+    __slots__ = ("containers",)
+
+    def __init__(self, containers: list[Container[str]]) -> None:
+        self.containers = containers
+
+    def __contains__(self, value: object) -> bool:
+        return any(value in container for container in self.containers)

@@ -23,14 +23,15 @@ process (:mod:`.parallel`) with the same result.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Collection, Container
+from collections.abc import Callable, Collection, Container, Sequence
 from dataclasses import dataclass, field
-from itertools import chain, repeat
+from itertools import repeat
 from typing import Any
 
 from .formats import KINDS, Kind
 from .mapping import labels
 from .parallel import Strings
+from .pools import pool_words
 
 __all__ = ["Settled", "settle"]
 
@@ -111,9 +112,10 @@ def settle(
     originals = _Originals(norms, assigned) if spec.avoid_originals else None
     names: _Originals | None = None
     if spec.name_words is not None:
-        pending_names, named_before = real_names if real_names is not None else (norms, assigned)
-        if pending_names or named_before:
-            names = _Originals(pending_names, named_before)
+        if real_names is None:  # the kind's own values are the names
+            names = originals if originals is not None else _Originals(norms, assigned)
+        elif real_names[0] or real_names[1]:
+            names = _Originals(*real_names)
     pseudonyms, keys, drawn = _draw(spec, digests, values, used, originals, pool_use, names)
     return Settled(kind, pinned, fresh, b"".join(digests), pseudonyms, keys, drawn)
 
@@ -130,9 +132,9 @@ class _Originals:
     def __contains__(self, key: object) -> bool:
         return key in self.norms or key in self.assigned
 
-    def among(self, keys: set[str]) -> set[str]:
+    def among(self, keys: set[str] | frozenset[str]) -> set[str]:
         """The keys that are real values."""
-        found = keys.intersection(self.norms)
+        found = set(keys.intersection(self.norms))
         assigned = self.assigned
         if isinstance(assigned, (set, frozenset, dict)) and len(assigned) <= len(keys):
             found.update(keys.intersection(assigned))
@@ -177,8 +179,8 @@ def _draw(
     if originals is not None:
         bad.update(originals.among(distinct))  # type: ignore[arg-type]
     name_words = spec.name_words if names is not None else None
-    if name_words is not None:
-        bad.update(_named_after(names, name_words, distinct))  # type: ignore[arg-type]
+    if name_words is not None and names is not None:
+        bad.update(_named_after(names, name_words, distinct))
     attempts: list[int] | None = None
     if bad:
         taken = distinct - bad  # the keys kept: unique, free and no real value
@@ -218,12 +220,19 @@ def _draw(
     return candidates, keys, drawn  # type: ignore[return-value]  # no None is left
 
 
-def _named_after(names: _Originals, name_words: Callable[[str], list[str]], keys: set[str]) -> set[str]:
-    """The keys with a name word that is a real name (the words of all keys checked at once)."""
-    real = names.among(set(chain.from_iterable(map(name_words, keys))))
+def _named_after(
+    names: _Originals, name_words: Callable[[str], Sequence[str]], keys: set[str | None]
+) -> set[str | None]:
+    """The keys with a name word that is a real name.
+
+    Those words come from the name pools, so the pool words that are real names are found
+    first (a few thousand lookups); the keys are gone through only when there are some.
+    """
+    real = names.among(pool_words())
     if not real:
-        return real
-    return {key for key in keys if not real.isdisjoint(name_words(key))}
+        return set()
+    isdisjoint = real.isdisjoint
+    return {key for key in keys if key is not None and not isdisjoint(name_words(key))}
 
 
 def _starts(

@@ -58,7 +58,7 @@ class Kind:
     """``render`` of many ``(original, canonical)`` string pairs at once (optional, the same results)."""
     pool_many: Callable[[Sequence[str]], list[tuple[str, int]]] | None = None
     """``pool`` of many norms at once (optional, the same results)."""
-    name_words: Callable[[str], list[str]] | None = None
+    name_words: Callable[[str], Sequence[str]] | None = None
     """For pseudonyms built of pool names (e-mail local parts, user names, double-barrelled
     names): ``compare(pseudonym) -> its name words, casefolded``. None of them may be a real name
     (kind ``name``) of the run: "jane.moreau@example.net" must not stand for someone else in a

@@ -119,8 +119,8 @@ NAME = register_kind(
         render_many=_mimic_cases,
         normalise_many=_normalise_names,
         widen_at=NAME_WIDEN_AT,
-        # A double-barrelled pseudonym's halves (a single word is one of the originals checked anyway).
-        name_words=lambda pseudonym: pseudonym.split("-"),
+        # A double-barrelled pseudonym's halves (a single word is checked as an original anyway).
+        name_words=lambda pseudonym: pseudonym.split("-") if "-" in pseudonym else (),
     )
 )
 
