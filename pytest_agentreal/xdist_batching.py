@@ -9,8 +9,9 @@ until it completes, then:
 
 - when they hold only what a plain report holds (no failure, no user properties, no other
   plugin's attributes), it appends them as one JSON line to a *spool* file beside the controller
-  and tells the controller how far to read every 16 items, every 50 ms, whenever its own queue
-  of items runs empty, and before any other message;
+  and tells the controller how far to read every 16 items, whenever its own queue of items runs
+  empty, before any other message, and at the latest 50 ms after an item completes (a small
+  thread checks while the next item runs);
 - otherwise (a failure's traceback, say) it sends what the spool holds, then the item's events
   as one message, at once.
 
@@ -23,7 +24,7 @@ other hosts (no shared disk) send each item's events as one JSON message instead
 Both ends are switched on together: the controller (:func:`unpack_on_controller`, from
 ``pytest_configure_node``) says through ``workerinput`` how the worker may send; only then does
 the worker change how it sends (:func:`batch_on_worker`). Both rely on xdist's documented hooks
-plus two attributes checked before use (the worker's ``sendevent`` and ``channel``).
+plus attributes checked before use (the worker's ``sendevent``, ``channel`` and queue).
 """
 
 from __future__ import annotations
@@ -231,6 +232,8 @@ class _Sender:
         self.waiting = 0  # items spooled, not told
         self.last_told = time.monotonic()
         self.lock = threading.RLock()
+        self.ticker: threading.Thread | None = None
+        self.closed = threading.Event()
 
     def sendevent(self, name: str, **kwargs: Any) -> None:
         """Replaces xdist's ``WorkerInteractor.sendevent``."""
@@ -254,9 +257,19 @@ class _Sender:
             self.send(kept[0] if len(kept) == 1 else (_EVENTS, {"events": kept}))
 
     def close(self) -> None:
-        if self.fd is not None:
-            os.close(self.fd)
-            self.fd = None
+        self.closed.set()
+        with self.lock:
+            if self.fd is not None:
+                os.close(self.fd)
+                self.fd = None
+
+    def _tick(self) -> None:
+        # A quick item followed by a slow one: the quick one's events must not wait for the
+        # slow one to end. Checked from this thread, as the worker is busy running the item.
+        while not self.closed.wait(_WAIT_S):
+            with self.lock:
+                if self.waiting and time.monotonic() - self.last_told >= _WAIT_S:
+                    self._tell()
 
     def _item_done(self) -> None:
         text = encode(self.kept)
@@ -284,12 +297,16 @@ class _Sender:
             # What was written whole is told of (a cut line is never read: it has no newline);
             # from here on each item's events go as one message.
             self._tell()
-            self.close()
+            os.close(self.fd)
+            self.fd = None
             self.spool = None
             self.send((_JSON, {"json": text}))
             return
         self.written += len(line)
         self.waiting += 1
+        if self.ticker is None:
+            self.ticker = threading.Thread(target=self._tick, name="agentreal-xdist-events", daemon=True)
+            self.ticker.start()
         if self.waiting >= GROUP or time.monotonic() - self.last_told >= _WAIT_S or self._queue_empty():
             self._tell()
 
@@ -303,7 +320,9 @@ class _Sender:
     def _next_file(self) -> None:
         # Only after the controller was told how far the current file goes (it then deletes it).
         self._tell()
-        self.close()
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
         self.number += 1
         self.fd = os.open(f"{self.spool}.{self.number}", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         self.written = self.told = 0

@@ -12,6 +12,7 @@ import collections
 import json
 import re
 import textwrap
+import time
 from pathlib import Path
 from typing import Any
 
@@ -119,10 +120,22 @@ class FakeWorker:
         self.messages.append((name, kwargs))
 
 
+_SENDERS: list[_Sender] = []
+
+
+@pytest.fixture(autouse=True)
+def _close_senders() -> Any:
+    """Each spooling sender starts a thread that checks every 50 ms: stop it after the test."""
+    yield
+    while _SENDERS:
+        _SENDERS.pop().close()
+
+
 def make_pair(tmp_path: Path, spool: bool, batched: list[bool]) -> tuple[FakeWorker, _Sender, _Receiver, list[Any]]:
     worker = FakeWorker()
     path = str(tmp_path / "gw0") if spool else None
     sender = _Sender(worker.sendevent, worker.messages.append, worker, batched, path)
+    _SENDERS.append(sender)
     delivered: list[Any] = []
     return worker, sender, _Receiver(delivered.append, path), delivered
 
@@ -354,3 +367,21 @@ def test_a_full_disk_sends_the_rest_as_messages(tmp_path: Path, monkeypatch: pyt
         receiver(message)
     receiver(END)
     assert repr(delivered[:-1]) == repr(sent)
+
+
+def test_a_slow_item_does_not_hold_back_the_quick_one_before_it(tmp_path: Path) -> None:
+    worker, sender, receiver, delivered = make_pair(tmp_path, True, [True] * 4)
+    worker.item_index = 0
+    for name, kwargs in plain_item(0):
+        sender.sendevent(name, **kwargs)
+    worker.item_index = 1
+    sender.sendevent(*plain_item(1)[0][:1], **plain_item(1)[0][1])  # the slow item starts, and runs
+    deadline = time.monotonic() + 10
+    while not worker.messages and time.monotonic() < deadline:
+        time.sleep(0.01)
+    sender.close()
+    assert [m[0] for m in worker.messages] == ["agentreal_events_spool"]
+    for message in worker.messages:
+        receiver(message)
+    receiver(END)
+    assert repr(delivered[:-1]) == repr(plain_item(0))
