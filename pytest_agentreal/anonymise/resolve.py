@@ -23,7 +23,7 @@ process (:mod:`.parallel`) with the same result.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Collection, Container, Sequence
+from collections.abc import Callable, Collection, Container
 from dataclasses import dataclass, field
 from itertools import repeat
 from typing import Any
@@ -178,9 +178,13 @@ def _draw(
         bad.update(distinct.intersection(used))
     if originals is not None:
         bad.update(originals.among(distinct))  # type: ignore[arg-type]
-    name_words = spec.name_words if names is not None else None
-    if name_words is not None and names is not None:
-        bad.update(_named_after(names, name_words, distinct))
+    # Pseudonyms built of pool names must have no real name among their words. Those words are
+    # pool words, so the pool words that are real names (usually none or few) are all to avoid.
+    real_words = names.among(pool_words()) if spec.name_words is not None and names is not None else set()
+    name_words = spec.name_words if real_words else None
+    if name_words is not None:
+        isdisjoint = real_words.isdisjoint
+        bad.update([key for key in distinct if key is not None and not isdisjoint(name_words(key))])
     attempts: list[int] | None = None
     if bad:
         taken = distinct - bad  # the keys kept: unique, free and no real value
@@ -198,7 +202,7 @@ def _draw(
                     key not in taken
                     and key not in used
                     and not (originals is not None and key in originals)
-                    and not (name_words is not None and any(w in names for w in name_words(key)))  # type: ignore[operator]
+                    and not (name_words is not None and not real_words.isdisjoint(name_words(key)))
                 ):
                     break
             else:  # pragma: no cover - pools plus compounds
@@ -218,21 +222,6 @@ def _draw(
         else:
             drawn = dict(Counter(pool for (pool, _size), a in zip(pools_of, final, strict=True) if a < widen_at))
     return candidates, keys, drawn  # type: ignore[return-value]  # no None is left
-
-
-def _named_after(
-    names: _Originals, name_words: Callable[[str], Sequence[str]], keys: set[str | None]
-) -> set[str | None]:
-    """The keys with a name word that is a real name.
-
-    Those words come from the name pools, so the pool words that are real names are found
-    first (a few thousand lookups); the keys are gone through only when there are some.
-    """
-    real = names.among(pool_words())
-    if not real:
-        return set()
-    isdisjoint = real.isdisjoint
-    return {key for key in keys if key is not None and not isdisjoint(name_words(key))}
 
 
 def _starts(
