@@ -260,15 +260,14 @@ class _LazySession:
 
             unpack_on_controller(node, self._spool_dir())
 
-
     def _spool_dir(self) -> Path:
         """A private folder for the workers' event spools, removed when pytest ends."""
         if self._spools is None:
             import shutil
             import tempfile
 
-            self._spools = Path(tempfile.mkdtemp(prefix="agentreal-xdist-"))
-            self.config.add_cleanup(lambda: shutil.rmtree(self._spools or "", ignore_errors=True))
+            spools = self._spools = Path(tempfile.mkdtemp(prefix="agentreal-xdist-"))
+            self.config.add_cleanup(lambda: shutil.rmtree(spools, ignore_errors=True))
         return self._spools
 
 

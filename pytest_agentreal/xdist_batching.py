@@ -24,7 +24,8 @@ other hosts (no shared disk) send each item's events as one JSON message instead
 Both ends are switched on together: the controller (:func:`unpack_on_controller`, from
 ``pytest_configure_node``) says through ``workerinput`` how the worker may send; only then does
 the worker change how it sends (:func:`batch_on_worker`). Both rely on xdist's documented hooks
-plus attributes checked before use (the worker's ``sendevent``, ``channel`` and queue).
+plus attributes checked before use: the worker's ``sendevent``, ``channel`` and queue, and the
+controller's ``_shutdown_sent`` (set when a dead worker's spool is read, see ``_going_down``).
 """
 
 from __future__ import annotations
