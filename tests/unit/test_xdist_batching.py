@@ -2,16 +2,14 @@
 
 The worker end (``_Sender``) and the controller end (``_Receiver``) are driven here as xdist drives
 them: ``sendevent`` calls in, channel messages between, ``process_from_remote`` calls out. A
-worker that dies leaves a spool whose complete lines must still be delivered. End to end, a worker
-killed mid-run must have the crash blamed on the case that was running.
+worker that dies leaves a spool whose complete lines must still be delivered (end to end:
+``tests/e2e/test_xdist_crash.py``).
 """
 
 from __future__ import annotations
 
 import collections
 import json
-import re
-import textwrap
 import time
 from pathlib import Path
 from typing import Any
@@ -263,52 +261,6 @@ def test_spool_lines_are_one_json_list_per_item(tmp_path: Path) -> None:
         sender.sendevent(name, **kwargs)
     (line,) = (tmp_path / "gw0.0").read_text().splitlines()
     assert [e[0] for e in json.loads(line)] == [e[0] for e in events]
-
-
-# --- end to end ------------------------------------------------------------------------------
-
-AGENT = """
-import os
-
-def agent(ticket):
-    if ticket["ticket_id"] == "T-4" and ticket.get("body") == "":
-        if os.environ.get("AGENT_CRASHES"):
-            os._exit(3)  # dies, as a segfault or the OOM killer would end it
-        raise RuntimeError("the agent fails here")
-    return {"ticket_id": ticket["ticket_id"], "status": "done"}
-"""
-
-
-def _failed(result: pytest.RunResult) -> set[str]:
-    return {line.split()[1] for line in result.outlines if line.startswith("FAILED ")}
-
-
-def test_a_crashed_worker_is_blamed_for_the_case_it_was_running(
-    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    root = pytester.path / "corpus"
-    root.mkdir()
-    samples = [{"ticket_id": f"T-{i}", "body": f"where is parcel {i}?", "note": "n"} for i in range(8)]
-    (root / "samples.jsonl").write_text("".join(json.dumps(s) + "\n" for s in samples))
-    (root / "crash_agent.py").write_text(AGENT)
-    (root / "corpus.yaml").write_text(textwrap.dedent("""\
-        name: crash
-        samples: samples.jsonl
-        id: ticket_id
-        agent: crash_agent:agent
-        """))
-    args = ("--agent-corpus", "corpus", "-p", "no:randomly", "-rf")
-    plain = pytester.runpytest(*args, "-p", "no:xdist")
-    crashing = [nodeid for nodeid in _failed(plain) if "T-4[missing.empty:/body]" in nodeid]
-    assert len(crashing) == 1, plain.outlines
-    monkeypatch.setenv("AGENT_CRASHES", "1")
-    result = pytester.runpytest(*args, "-n", "2")
-    # Blamed on the right case (the worker had finished cases it had not told the controller
-    # of: those are read from its spool first), which runs once; every other verdict as without
-    # xdist.
-    result.stdout.re_match_lines([rf".*worker 'gw\d' crashed while running '{re.escape(crashing[0])}'.*"])
-    assert _failed(result) == _failed(plain)
-    assert result.parseoutcomes() == plain.parseoutcomes()
 
 
 class FakeNode:
