@@ -78,6 +78,15 @@ class Column:
     kind: str | None
     norms: list[str | None]
     others: dict[int, tuple[str, Any]]
+    _present: list[str] | None = None
+
+    def present(self) -> list[str]:
+        """The norms of the main kind's values, ``None`` left out (made once: the same list each
+        time, so the table can tell it registered this very list)."""
+        if self._present is None:
+            norms = self.norms
+            self._present = norms if None not in norms else [n for n in norms if n is not None]  # type: ignore[assignment]
+        return self._present  # type: ignore[return-value]  # set just above
 
     def entry(self, position: int) -> Found:
         """What ``values[position]`` is, as :func:`classify` says (with :data:`TEXT` for free text)."""

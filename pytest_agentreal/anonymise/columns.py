@@ -179,8 +179,7 @@ def _collect_group(anonymiser: Anonymiser, group: Group, register: bool) -> None
         if column is None:
             continue
         if column.kind is not None and register:
-            main = column.norms
-            table.register_many(column.kind, main if None not in main else filter(None, main))  # type: ignore[arg-type]
+            table.register_many(column.kind, column.present())
         others: dict[str, list[str]] = {}
         for position, (kind, norm) in column.others.items():
             if kind in COMPOSITES:
@@ -232,19 +231,21 @@ def resolve_and_render(anonymiser: Anonymiser, batch: Batch) -> dict[int, Render
         columns = by_kind.get(kind, [])
         # Here for real, or in a child for its own lookups. Columns of new values only, in the
         # order they were registered, get their pseudonyms as they are (no lookups).
-        full = [c.norms for c in columns] if all(None not in c.norms for c in columns) else []
-        settled, aligned = table.resolve_aligned(kind, full)  # type: ignore[arg-type]
+        settled, aligned = table.resolve_aligned(kind, [c.present() for c in columns])
         out: list[Rendered | _Slice | None] = []
         render_many = _render_many(KINDS[kind])
         start = 0
         for index, column in enumerate(columns):
             if aligned is not None:
-                new = render_many(column.values, aligned[index])
+                complete = len(column.values) == len(aligned[index])
+                values = column.values if complete else _of_main_kind(column)
+                new = render_many(values, aligned[index])
+                counts = Counter({kind: len(new)})
                 if in_child() and all(map(is_, new, aligned[index])):
                     # Written as canonical (most layouts): the pseudonyms travel once, in settled.
-                    out.append(_Slice(start, start + len(new), Counter({kind: len(new)})))
+                    out.append(_Slice(start, start + len(new), counts))
                 else:
-                    out.append((strings(new) if in_child() else new, Counter({kind: len(new)})))
+                    out.append(_spread(column, strings(new) if in_child() else new, counts))
                 start += len(new)
                 continue
             try:
@@ -265,19 +266,36 @@ def resolve_and_render(anonymiser: Anonymiser, batch: Batch) -> dict[int, Render
     for kind, (settled, rendered, _) in zip(kinds, results, strict=True):
         for column, done in zip(by_kind.get(kind, ()), rendered, strict=True):
             if isinstance(done, _Slice):
-                out[id(column)] = (settled.pseudonyms[done.start : done.end], done.counts)  # type: ignore[union-attr]
+                new = settled.pseudonyms[done.start : done.end]  # type: ignore[union-attr]
+                out[id(column)] = _spread(column, new, done.counts)
             elif done is not None:
-                out[id(column)] = done
+                out[id(column)] = _spread(column, *done)
     return out
 
 
 @dataclass(frozen=True)
 class _Slice:
-    """A rendered column that is its kind's pseudonyms ``[start:end]`` as they were resolved."""
+    """A rendered column that is its kind's pseudonyms ``[start:end]`` as they were resolved
+    (for its values of the main kind only, when others are among them)."""
 
     start: int
     end: int
     counts: Counter[str]
+
+
+def _of_main_kind(column: Column) -> list[Any]:
+    """The column's values of its main kind (those with a norm)."""
+    return [value for value, norm in zip(column.values, column.norms, strict=True) if norm is not None]
+
+
+def _spread(column: Column, new: list[Any], counts: Counter[str]) -> Rendered:
+    """A column rendered from ``new``: the replacements of its values of the main kind, in order
+    (the others, free text, stay as they are here)."""
+    if len(new) == len(column.values):
+        return new, counts
+    replacements = iter(new)
+    pairs = zip(column.values, column.norms, strict=True)
+    return [value if norm is None else next(replacements) for value, norm in pairs], counts
 
 
 _RENDER_COST = 0.3
@@ -360,7 +378,7 @@ def _render_column(task: tuple[Anonymiser, Column]) -> tuple[list[Any], Counter[
             new = _render_many(KINDS[kind])(values, lookup_many(kind, norms, note=False))  # type: ignore[arg-type]
             counts[kind] = len(new)
         else:
-            present = [n for n in norms if n is not None]
+            present = column.present()
             pseudonyms = iter(lookup_many(kind, present, note=False))
             new = [v if n is None else render(v, next(pseudonyms)) for v, n in zip(values, norms, strict=True)]
             counts[kind] = len(present)
@@ -412,9 +430,7 @@ def _looked_up(column: Column) -> list[tuple[str, Sequence[str]]]:
     """``(kind, norms)`` that :func:`_render_column` looked up for ``column`` (noted as written)."""
     out: list[tuple[str, Sequence[str]]] = []
     if column.kind is not None:
-        norms = column.norms
-        present: Sequence[str] = norms if None not in norms else [n for n in norms if n is not None]  # type: ignore[assignment]
-        out.append((column.kind, present))
+        out.append((column.kind, column.present()))
     for kind, norm in column.others.values():
         if kind in COMPOSITES:
             out.extend((piece[2], (piece[3],)) for piece in norm)

@@ -2,10 +2,12 @@
 
 Anonymising is CPU-bound Python, so threads do not help; processes do. A fork shares everything
 the parent built (records, the table's state) without sending it, so only results travel back,
-pickled through a pipe. :func:`split_map` runs ``function`` on every task — some tasks in forked
-children, the rest here — and returns the results in task order. ``function`` must be pure (same
-result in any process) and its results picklable: then the outcome is identical with or without
-children, which is why it may fall back to running everything here at any time:
+pickled: through a memory file (``memfd``: no copy through a pipe, and the child need not wait for
+the parent to read) where Linux has one, else through the pipe that also says when they are
+there. :func:`split_map` runs ``function`` on every task — some tasks in forked children, the
+rest here — and returns the results in task order. ``function`` must be pure (same result in any
+process) and its results picklable: then the outcome is identical with or without children,
+which is why it may fall back to running everything here at any time:
 
 - where ``os.fork`` is missing or unsafe (not Linux; other threads are running, whose locks a
   child would inherit held);
@@ -20,6 +22,7 @@ Children exit with ``os._exit``: no atexit handlers, no flushing of inherited bu
 from __future__ import annotations
 
 import contextlib
+import mmap
 import os
 import pickle
 import signal
@@ -128,25 +131,26 @@ def split_map(
         return out
     shares = _shares(weights, count)
     results: list[R | None] = [None] * len(tasks)
-    children: list[tuple[int, int, list[int]]] = []
+    children: list[tuple[int, int, int | None, list[int]]] = []
     _busy = True  # tasks that split work again do it here: the cores are busy already
     try:
         for share in shares[1:]:
             if not share:
                 continue
             read, write = os.pipe()
+            space = _memory_file()
             pid = os.fork()
             if pid == 0:  # pragma: no cover - runs in the child, which reports through the pipe
                 os.close(read)
-                _child(function, [tasks[i] for i in share], write)
+                _child(function, [tasks[i] for i in share], write, space)
             os.close(write)
-            children.append((pid, read, share))
+            children.append((pid, read, space, share))
         for i in shares[0]:
             results[i] = result = function(tasks[i])
             if done is not None:
                 done(i, result)
-        for pid, read, share in children:
-            found: list[R] | None = _gather(pid, read, len(share))
+        for pid, read, space, share in children:
+            found: list[R] | None = _gather(pid, read, space, len(share))
             if found is None:  # the child failed: its tasks are done here (pure: same results)
                 found = [function(tasks[i]) for i in share]
             for i, result in zip(share, found, strict=True):
@@ -156,8 +160,8 @@ def split_map(
         children.clear()
     finally:
         _busy = False
-        for pid, read, _share in children:  # interrupted: do not leave children behind
-            _stop(pid, read)
+        for pid, read, space, _share in children:  # interrupted: do not leave children behind
+            _stop(pid, read, space)
     return results  # type: ignore[return-value]  # every slot is filled
 
 
@@ -199,15 +203,34 @@ def _shares(weights: Sequence[float], count: int) -> list[list[int]]:
     return shares
 
 
-def _child(function: Callable[[T], R], tasks: list[T], write: int) -> None:  # pragma: no cover - in the child
+def _memory_file() -> int | None:
+    """A file in memory for a child's results (``None``: none here; they go through the pipe)."""
+    create = getattr(os, "memfd_create", None)
+    if create is None:
+        return None
+    try:
+        return create("agentreal-results", os.MFD_CLOEXEC)  # type: ignore[no-any-return]
+    except OSError:
+        return None
+
+
+_HEADER = 9
+"""What a child writes to its pipe once its results are complete: where they are (``M``: in the
+memory file, ``P``: next in the pipe), then their size (8 bytes). Without it, the parent would
+have to wait for the pipe's end, which comes only once the child's memory is torn down."""
+
+
+def _child(function: Callable[[T], R], tasks: list[T], write: int, space: int | None) -> None:  # pragma: no cover
     global _busy, _child_process
     _busy = _child_process = True
     status = 1
     try:
         data = pickle.dumps([function(task) for task in tasks], protocol=pickle.HIGHEST_PROTOCOL)
-        view = memoryview(data)
-        while view:
-            view = view[os.write(write, view) :]
+        size = len(data).to_bytes(8, "big")
+        if space is not None and _write_all(space, data):
+            _write_all(write, b"M" + size)
+        else:
+            _write_all(write, b"P" + size + data)
         status = 0
     except BaseException:  # the parent redoes the work; nothing to print
         status = 1
@@ -215,27 +238,56 @@ def _child(function: Callable[[T], R], tasks: list[T], write: int) -> None:  # p
         os._exit(status)
 
 
-def _gather(pid: int, read: int, expected: int) -> list[R] | None:
-    """A child's results (``None`` if it failed: the caller redoes its tasks)."""
-    chunks: list[bytes] = []
+def _write_all(fd: int, data: bytes) -> bool:
+    """Write all of ``data`` (``False`` when the file is full: a memory file on a full tmpfs)."""
+    view = memoryview(data)
     try:
-        while chunk := os.read(read, 1 << 20):
-            chunks.append(chunk)
+        while view:
+            view = view[os.write(fd, view) :]
+    except OSError:
+        return False
+    return True
+
+
+def _read_exactly(fd: int, size: int) -> bytes:
+    """``size`` bytes from ``fd`` (fewer: its writer ended before)."""
+    chunks: list[bytes] = []
+    while size > 0 and (chunk := os.read(fd, min(size, 1 << 20))):
+        chunks.append(chunk)
+        size -= len(chunk)
+    return b"".join(chunks)
+
+
+def _gather(pid: int, read: int, space: int | None, expected: int) -> list[R] | None:
+    """A child's results (``None`` if it failed: the caller redoes its tasks)."""
+    try:
+        header = _read_exactly(read, _HEADER)
+        found: Any = None
+        if len(header) == _HEADER:
+            size = int.from_bytes(header[1:], "big")
+            if header[:1] == b"M" and space is not None and size:
+                with mmap.mmap(space, size, access=mmap.ACCESS_READ) as view:
+                    found = pickle.loads(view)  # read where the child wrote it: no copy
+            elif header[:1] == b"P":
+                data = _read_exactly(read, size)
+                found = pickle.loads(data) if len(data) == size else None
+    except Exception:  # a truncated or unreadable message: redo the work
+        found = None
     finally:
         os.close(read)
-        _, status = os.waitpid(pid, 0)
-    if status != 0:
-        return None
-    try:
-        found = pickle.loads(b"".join(chunks))
-    except Exception:  # a truncated message: redo the work
-        return None
+        if space is not None:
+            os.close(space)
+        # Its results are complete before it says so: its exit status adds nothing (and it is
+        # reaped here, by now mostly torn down while its results were read).
+        os.waitpid(pid, 0)
     return found if isinstance(found, list) and len(found) == expected else None
 
 
-def _stop(pid: int, read: int) -> None:
+def _stop(pid: int, read: int, space: int | None) -> None:
     with contextlib.suppress(OSError):
         os.kill(pid, signal.SIGKILL)
         os.waitpid(pid, 0)
-    with contextlib.suppress(OSError):
-        os.close(read)
+    for fd in (read, space):
+        if fd is not None:
+            with contextlib.suppress(OSError):
+                os.close(fd)

@@ -88,6 +88,56 @@ def test_a_failing_child_is_redone_here(workers: None) -> None:
     assert parallel.split_map(task, list(range(6)), [1.0] * 6) == list(range(1, 7))
 
 
+def test_results_come_through_the_pipe_without_a_memory_file(
+    monkeypatch: pytest.MonkeyPatch, workers: None
+) -> None:
+    parent = os.getpid()
+    monkeypatch.setattr(parallel, "_memory_file", lambda: None)
+    results = parallel.split_map(lambda t: (str(t) * 50_000, os.getpid()), list(range(4)), [1.0] * 4)
+    assert [r[0] for r in results] == [str(t) * 50_000 for t in range(4)]  # larger than a pipe holds
+    assert {pid for _, pid in results} - {parent}, "no task ran in a child process"
+
+
+def test_a_child_that_dies_before_its_results_are_complete_is_redone_here(workers: None) -> None:
+    parent = os.getpid()
+
+    def task(t: int) -> int:
+        if os.getpid() != parent:
+            os._exit(0)  # gone without a word, and with a status that says all is well
+        return -t
+
+    assert parallel.split_map(task, list(range(6)), [1.0] * 6) == [-t for t in range(6)]
+
+
+@pytest.mark.parametrize("processes", ["1", "2"])
+def test_a_name_column_with_words_that_are_no_names(
+    monkeypatch: pytest.MonkeyPatch, workers: None, processes: str
+) -> None:
+    # "Van" and "Dr" are no names (stop words): left for the free-text pass, while every other
+    # value of the column, all distinct and new, gets its pseudonym without a lookup.
+    monkeypatch.setenv("AGENTREAL_WORKERS", processes)
+    items = [{"first_name": "Fa" + "abcdefghij"[i % 10] * (1 + i // 10), "n": i} for i in range(300)]
+    items[7]["first_name"], items[200]["first_name"] = "Van", "Dr"
+    table = PseudonymTable(KEY)
+    looked_up: list[str] = []
+    lookup_many = table.lookup_many
+
+    def counted(kind: str, norms: Any, **options: Any) -> list[str]:
+        looked_up.append(kind)
+        return lookup_many(kind, norms, **options)
+
+    monkeypatch.setattr(table, "lookup_many", counted)
+    out = Anonymiser(table).anonymise_records(items)
+    assert looked_up == []
+    assert out[7]["first_name"] == "Van" and out[200]["first_name"] == "Dr"
+    alone = PseudonymTable(KEY)
+    one_by_one = Anonymiser(alone)
+    plans = [one_by_one.collect(r) for r in items]
+    one_by_one.resolve()
+    assert out == [one_by_one.apply(r, None, plan) for r, plan in zip(items, plans, strict=True)]
+    assert len({r["first_name"] for r in out}) == 300
+
+
 @pytest.mark.parametrize("streamed", [False, True])
 def test_parallel_and_sequential_results_are_identical(
     monkeypatch: pytest.MonkeyPatch, workers: None, streamed: bool
