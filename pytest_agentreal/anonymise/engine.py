@@ -24,6 +24,7 @@ from .analysis import Analyser, Leaf, Path, Plan
 from .composites import COMPOSITES
 from .detect import scan_text
 from .formats import KINDS, REDACTED
+from .pause import gc_paused
 from .pseudonyms import PseudonymTable
 from .rebuild import rebuild
 from .report import Report
@@ -256,10 +257,13 @@ class Anonymiser:
     def anonymise_records(self, records: Iterable[Any], report: Report | None = None) -> list[Any]:
         """Both passes over records held in memory."""
         items = list(records)
-        batch = self.collect_many(items)
-        # Resolving and rendering the columns of each kind go together (one fork, not two).
-        rendered = columns.resolve_and_render(self, batch)
-        return columns.apply_many(self, items, report, batch, rendered)
+        # One pause of the cyclic collector for the three steps: it then runs once after them,
+        # not after each (each run walks every object the steps made and keep).
+        with gc_paused():
+            batch = self.collect_many(items)
+            # Resolving and rendering the columns of each kind go together (one fork, not two).
+            rendered = columns.resolve_and_render(self, batch)
+            return columns.apply_many(self, items, report, batch, rendered)
 
 
 _MISSING: Any = object()

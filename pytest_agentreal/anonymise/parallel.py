@@ -22,14 +22,14 @@ Children exit with ``os._exit``: no atexit handlers, no flushing of inherited bu
 from __future__ import annotations
 
 import contextlib
-import mmap
 import os
 import pickle
 import signal
+import struct
 import sys
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
 __all__ = [
@@ -114,55 +114,96 @@ def split_map(
     minimum: float | None = None,
     done: Callable[[int, R], None] | None = None,
 ) -> list[R]:
-    """``[function(t) for t in tasks]``, the tasks shared among processes by ``weights``.
+    """``[function(t) for t in tasks]``, the tasks shared among processes.
 
-    ``done(index, result)``, if given, is called here for each result as soon as it is known
-    (those of this process first, while the children still work), in no particular order.
+    Each process takes the next task as soon as it is free, heaviest first by ``weights`` (their
+    sum also says whether sharing is worth a fork): no process waits while another still has a
+    queue of its own. ``done(index, result)``, if given, is called here for each result as soon
+    as it is known (those of this process first, while the children still work), in no
+    particular order.
     """
     global _busy
     count = min(available_processes(), len(tasks)) if not _busy else 1
     total = sum(weights)
-    if _busy or count < 2 or total < (MINIMUM_WORK if minimum is None else minimum) or not can_fork():
+    if (
+        _busy
+        or count < 2
+        or total < (MINIMUM_WORK if minimum is None else minimum)
+        or len(tasks) > _MAX_SHARED
+        or not can_fork()
+    ):
         out = []
         for index, task in enumerate(tasks):
             out.append(result := function(task))
             if done is not None:
                 done(index, result)
         return out
-    shares = _shares(weights, count)
-    results: list[R | None] = [None] * len(tasks)
-    children: list[tuple[int, int, int | None, list[int]]] = []
+    _reap_earlier()
+    results: list[Any] = [_NOT_DONE] * len(tasks)
+    children: list[tuple[int, int, int | None]] = []
+    queue = _task_queue(weights)
     _busy = True  # tasks that split work again do it here: the cores are busy already
     try:
-        for share in shares[1:]:
-            if not share:
-                continue
+        for _ in range(count - 1):
             read, write = os.pipe()
             space = _memory_file()
             pid = os.fork()
             if pid == 0:  # pragma: no cover - runs in the child, which reports through the pipe
                 os.close(read)
-                _child(function, [tasks[i] for i in share], write, space)
+                _child(function, tasks, queue, write, space)
             os.close(write)
-            children.append((pid, read, space, share))
-        for i in shares[0]:
-            results[i] = result = function(tasks[i])
+            children.append((pid, read, space))
+        while (claimed := _claim(queue)) is not None:
+            results[claimed] = result = function(tasks[claimed])
             if done is not None:
-                done(i, result)
-        for pid, read, space, share in children:
-            found: list[R] | None = _gather(pid, read, space, len(share))
-            if found is None:  # the child failed: its tasks are done here (pure: same results)
-                found = [function(tasks[i]) for i in share]
-            for i, result in zip(share, found, strict=True):
-                results[i] = result
+                done(claimed, result)
+        while children:
+            pid, read, space = children[0]
+            # What a child that failed did not send is done here below (pure: same results).
+            for index, result in _results(read, space, len(tasks)):
+                results[index] = result
                 if done is not None:
-                    done(i, result)
-        children.clear()
+                    done(index, result)
+            children.pop(0)
+            _close(read, space)
+            _reap(pid)
+        for index, result in enumerate(results):
+            if result is _NOT_DONE:
+                results[index] = result = function(tasks[index])
+                if done is not None:
+                    done(index, result)
     finally:
         _busy = False
-        for pid, read, space, _share in children:  # interrupted: do not leave children behind
+        os.close(queue)
+        for pid, read, space in children:  # interrupted: do not leave children behind
             _stop(pid, read, space)
-    return results  # type: ignore[return-value]  # every slot is filled
+    return results
+
+
+_NOT_DONE: Any = object()
+
+_TASK_BYTES = 4
+_MAX_SHARED = (1 << 16) // _TASK_BYTES
+"""At most this many tasks are shared: their numbers fit in a pipe's buffer (64 KiB, Linux's
+default and the least it gives), written before any process takes one."""
+
+
+def _task_queue(weights: Sequence[float]) -> int:
+    """A pipe holding every task's number, heaviest first (deterministic): the read end, whose
+    every 4-byte read takes one task (a pipe read is one step, so no two processes take the same)."""
+    read, write = os.pipe()
+    order = sorted(range(len(weights)), key=lambda i: (-weights[i], i))
+    try:
+        _write_all(write, b"".join(i.to_bytes(_TASK_BYTES, "big") for i in order))
+    finally:
+        os.close(write)  # once every number is taken, a read finds the end
+    return read
+
+
+def _claim(queue: int) -> int | None:
+    """The next task's number (``None``: all are taken)."""
+    data = os.read(queue, _TASK_BYTES)
+    return int.from_bytes(data, "big") if len(data) == _TASK_BYTES else None
 
 
 class Strings(list[str]):
@@ -185,24 +226,6 @@ def strings(values: list[Any]) -> list[Any]:
     return Strings(values) if values and all(v.__class__ is str for v in values) else values
 
 
-_GATHER_SHARE = 0.05
-"""This process also gathers the children's results: it starts with this share of the work."""
-
-
-def _shares(weights: Sequence[float], count: int) -> list[list[int]]:
-    """Task indices per process: heaviest first, each to the least loaded (deterministic)."""
-    loads = [0.0] * count
-    loads[0] = _GATHER_SHARE * sum(weights)
-    shares: list[list[int]] = [[] for _ in range(count)]
-    for i in sorted(range(len(weights)), key=lambda i: (-weights[i], i)):
-        lightest = loads.index(min(loads))
-        shares[lightest].append(i)
-        loads[lightest] += weights[i]
-    for share in shares:
-        share.sort()
-    return shares
-
-
 def _memory_file() -> int | None:
     """A file in memory for a child's results (``None``: none here; they go through the pipe)."""
     create = getattr(os, "memfd_create", None)
@@ -214,23 +237,32 @@ def _memory_file() -> int | None:
         return None
 
 
-_HEADER = 9
-"""What a child writes to its pipe once its results are complete: where they are (``M``: in the
-memory file, ``P``: next in the pipe), then their size (8 bytes). Without it, the parent would
-have to wait for the pipe's end, which comes only once the child's memory is torn down."""
+_HEADER = struct.Struct(">cIQ")
+"""What a child writes to its pipe as soon as a task's result is ready: where it is (``M``: next
+in the memory file, ``P``: next in the pipe), the task's number and the result's size; ``E``:
+the child's last word. The parent reads the results that are ready while the child still works
+on its last task, and never needs the pipe's end (which comes only once the child's memory is
+torn down)."""
 
 
-def _child(function: Callable[[T], R], tasks: list[T], write: int, space: int | None) -> None:  # pragma: no cover
+def _child(  # pragma: no cover - in the child
+    function: Callable[[T], R], tasks: Sequence[T], queue: int, write: int, space: int | None
+) -> None:
     global _busy, _child_process
     _busy = _child_process = True
     status = 1
     try:
-        data = pickle.dumps([function(task) for task in tasks], protocol=pickle.HIGHEST_PROTOCOL)
-        size = len(data).to_bytes(8, "big")
-        if space is not None and _write_all(space, data):
-            _write_all(write, b"M" + size)
-        else:
-            _write_all(write, b"P" + size + data)
+        pack = _HEADER.pack
+        while (index := _claim(queue)) is not None:
+            data = pickle.dumps(function(tasks[index]), protocol=pickle.HIGHEST_PROTOCOL)
+            if space is not None and _write_all(space, data):
+                _write_all(write, pack(b"M", index, len(data)))
+            else:  # no memory file, or it is full: everything from here on goes through the pipe
+                if space is not None:
+                    os.close(space)
+                    space = None
+                _write_all(write, pack(b"P", index, len(data)) + data)
+        _write_all(write, pack(b"E", 0, 0))
         status = 0
     except BaseException:  # the parent redoes the work; nothing to print
         status = 1
@@ -258,36 +290,59 @@ def _read_exactly(fd: int, size: int) -> bytes:
     return b"".join(chunks)
 
 
-def _gather(pid: int, read: int, space: int | None, expected: int) -> list[R] | None:
-    """A child's results (``None`` if it failed: the caller redoes its tasks)."""
+def _results(read: int, space: int | None, tasks: int) -> Iterator[tuple[int, Any]]:
+    """A child's ``(task number, result)`` pairs, each as soon as it is ready; they stop early
+    when the child failed (the caller redoes the tasks it did not send)."""
+    offset = 0
+    while len(header := _read_exactly(read, _HEADER.size)) == _HEADER.size:
+        where, index, size = _HEADER.unpack(header)
+        if where == b"E" or not 0 <= index < tasks:
+            return
+        if where == b"M" and space is not None:
+            data = os.pread(space, size, offset)  # one copy from the memory file, no pipe
+            offset += size
+        elif where == b"P":
+            data = _read_exactly(read, size)
+        else:
+            return
+        if len(data) != size:
+            return
+        try:
+            result = pickle.loads(data)
+        except Exception:  # unreadable: the task is redone
+            continue
+        yield index, result
+
+
+def _close(*fds: int | None) -> None:
+    for fd in fds:
+        if fd is not None:
+            with contextlib.suppress(OSError):
+                os.close(fd)
+
+
+_unreaped: list[int] = []
+
+
+def _reap(pid: int) -> None:
+    """Reap a child that sent everything: now if it is gone, else at the next :func:`split_map`
+    (its memory may still be being torn down: nothing to wait for)."""
     try:
-        header = _read_exactly(read, _HEADER)
-        found: Any = None
-        if len(header) == _HEADER:
-            size = int.from_bytes(header[1:], "big")
-            if header[:1] == b"M" and space is not None and size:
-                with mmap.mmap(space, size, access=mmap.ACCESS_READ) as view:
-                    found = pickle.loads(view)  # read where the child wrote it: no copy
-            elif header[:1] == b"P":
-                data = _read_exactly(read, size)
-                found = pickle.loads(data) if len(data) == size else None
-    except Exception:  # a truncated or unreadable message: redo the work
-        found = None
-    finally:
-        os.close(read)
-        if space is not None:
-            os.close(space)
-        # Its results are complete before it says so: its exit status adds nothing (and it is
-        # reaped here, by now mostly torn down while its results were read).
-        os.waitpid(pid, 0)
-    return found if isinstance(found, list) and len(found) == expected else None
+        done, _ = os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        return
+    if not done:
+        _unreaped.append(pid)
+
+
+def _reap_earlier() -> None:
+    while _unreaped:
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(_unreaped.pop(), 0)
 
 
 def _stop(pid: int, read: int, space: int | None) -> None:
     with contextlib.suppress(OSError):
         os.kill(pid, signal.SIGKILL)
         os.waitpid(pid, 0)
-    for fd in (read, space):
-        if fd is not None:
-            with contextlib.suppress(OSError):
-                os.close(fd)
+    _close(read, space)

@@ -167,7 +167,13 @@ def _draw(
         candidates = spec.generate_many(digests, starts, norms)  # type: ignore[assignment]
     else:
         candidates = list(map(generate, digests, starts if starts is not None else repeat(0), norms))
-    keys: list[str | None] = candidates if compare is str else [None if c is None else compare(c) for c in candidates]
+    keys: list[str | None]
+    if compare is str:
+        keys = candidates
+    elif spec.compare_many is not None and None not in candidates:
+        keys = spec.compare_many(candidates)  # type: ignore[arg-type,assignment]  # no None
+    else:
+        keys = [None if c is None else compare(c) for c in candidates]
     distinct = set(keys)
     bad: set[str | None] = set()
     if len(distinct) != count:  # wanted by several values (or left unplaced: None)
@@ -183,8 +189,12 @@ def _draw(
     real_words = names.among(pool_words()) if spec.name_words is not None and names is not None else set()
     name_words = spec.name_words if real_words else None
     if name_words is not None:
-        isdisjoint = real_words.isdisjoint
-        bad.update([key for key in distinct if key is not None and not isdisjoint(name_words(key))])
+        distinct.discard(None)
+        if spec.name_words_many is not None:
+            bad.update(spec.name_words_many(distinct, real_words))  # type: ignore[arg-type]  # no None
+        else:
+            isdisjoint = real_words.isdisjoint
+            bad.update([key for key in distinct if not isdisjoint(name_words(key))])  # type: ignore[arg-type]
     attempts: list[int] | None = None
     if bad:
         taken = distinct - bad  # the keys kept: unique, free and no real value

@@ -8,6 +8,7 @@ import io
 import json
 import os
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -66,12 +67,17 @@ def _run(items: list[Any], streamed: bool = False) -> tuple[Any, ...]:
     return out, table.mapping.entries, report.as_dict(), table.emitted, table.emitted_norms()
 
 
+def _slow(result: Any) -> tuple[Any, int]:
+    """``result`` and the process that made it, after a while (a task long enough that a child
+    starts before this process has taken every task)."""
+    time.sleep(0.02)
+    return result, os.getpid()
+
+
 def test_split_map_keeps_task_order_and_really_forks(workers: None) -> None:
     parent = os.getpid()
     seen: list[int] = []
-    results = parallel.split_map(
-        lambda t: (t * t, os.getpid()), list(range(10)), [1.0] * 10, done=lambda i, _: seen.append(i)
-    )
+    results = parallel.split_map(lambda t: _slow(t * t), list(range(10)), [1.0] * 10, done=lambda i, _: seen.append(i))
     assert [r[0] for r in results] == [t * t for t in range(10)]
     assert sorted(seen) == list(range(10))
     assert {pid for _, pid in results} - {parent}, "no task ran in a child process"
@@ -88,12 +94,31 @@ def test_a_failing_child_is_redone_here(workers: None) -> None:
     assert parallel.split_map(task, list(range(6)), [1.0] * 6) == list(range(1, 7))
 
 
+def test_a_free_process_takes_the_next_task(workers: None, tmp_path: Path) -> None:
+    # Weights say nothing here (all equal); the first task takes long. Shares fixed in advance
+    # would leave other tasks queued behind it; taken as processes come free, the process on
+    # the long task runs no other, and every task runs exactly once.
+    log = tmp_path / "ran"
+
+    def task(t: int) -> int:
+        time.sleep(0.5 if t == 0 else 0.01)
+        with open(log, "a", encoding="ascii") as stream:  # one short append: never interleaved
+            stream.write(f"{t} {os.getpid()}\n")
+        return t
+
+    assert parallel.split_map(task, list(range(7)), [1.0] * 7) == list(range(7))
+    ran = [tuple(map(int, line.split())) for line in log.read_text(encoding="ascii").splitlines()]
+    assert sorted(t for t, _ in ran) == list(range(7))
+    long_pid = dict(ran)[0]
+    assert [t for t, pid in ran if pid == long_pid] == [0]
+
+
 def test_results_come_through_the_pipe_without_a_memory_file(
     monkeypatch: pytest.MonkeyPatch, workers: None
 ) -> None:
     parent = os.getpid()
     monkeypatch.setattr(parallel, "_memory_file", lambda: None)
-    results = parallel.split_map(lambda t: (str(t) * 50_000, os.getpid()), list(range(4)), [1.0] * 4)
+    results = parallel.split_map(lambda t: _slow(str(t) * 50_000), list(range(4)), [1.0] * 4)
     assert [r[0] for r in results] == [str(t) * 50_000 for t in range(4)]  # larger than a pipe holds
     assert {pid for _, pid in results} - {parent}, "no task ran in a child process"
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from collections.abc import Set as AbstractSet
 
 from ..pools import pools
 from .kinds import Kind, register_kind
@@ -63,6 +64,11 @@ def _email_name_words(pseudonym: str) -> list[str]:
     return pseudonym.partition("@")[0].rstrip("0123456789").split(".")
 
 
+def _emails_with_name_words(keys: Iterable[str], words: AbstractSet[str]) -> list[str]:
+    """The keys with one of ``words`` among their :func:`_email_name_words` (inlined)."""
+    return [k for k in keys if not words.isdisjoint(k.partition("@")[0].rstrip("0123456789").split("."))]
+
+
 EMAIL = register_kind(
     Kind(
         "email",
@@ -72,6 +78,7 @@ EMAIL = register_kind(
         safe=lambda norm: reserved_domain(norm.rpartition("@")[2]),
         cost=0.85,
         name_words=_email_name_words,
+        name_words_many=_emails_with_name_words,
     )
 )
 

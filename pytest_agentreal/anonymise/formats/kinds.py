@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
 REDACTED = "[REDACTED]"
@@ -63,6 +64,11 @@ class Kind:
     names): ``compare(pseudonym) -> its name words, casefolded``. None of them may be a real name
     (kind ``name``) of the run: "jane.moreau@example.net" must not stand for someone else in a
     corpus where a real Jane is pseudonymised."""
+    name_words_many: Callable[[Iterable[str], AbstractSet[str]], list[str]] | None = None
+    """``(keys, words) -> the keys with one of words among their name_words``, at once (optional,
+    the same result)."""
+    compare_many: Callable[[Sequence[str]], list[str]] | None = None
+    """``compare`` of many pseudonyms at once (optional, the same results)."""
 
 
 KINDS: dict[str, Kind] = {}

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from ..pools import pools
 from .kinds import Kind, register_kind
-from .shapes import as_int, casefold, mimic_case, normalise_words, stream
+from .shapes import as_int, casefold, casefold_many, mimic_case, normalise_words, stream
 
 NAME_WIDEN_AT = 24
 """From this attempt on, a name is double-barrelled (the pools alone are too small)."""
@@ -75,7 +75,10 @@ def _generate_names(digests: Sequence[bytes], starts: Sequence[int] | None, norm
 
 
 def _mimic_cases(originals: Sequence[str], replacements: Sequence[str]) -> list[str]:
-    """:func:`~.shapes.mimic_case` of many pairs (inlined)."""
+    """:func:`~.shapes.mimic_case` of many pairs (inlined; none upper or lower case, as in a column
+    of capitalised names: the replacements as they are)."""
+    if not any(map(str.isupper, originals)) and not any(map(str.islower, originals)):
+        return list(replacements)
     return [
         r.upper() if len(o) > 1 and o.isupper() else r.lower() if o.islower() else r
         for o, r in zip(originals, replacements, strict=True)
@@ -121,6 +124,8 @@ NAME = register_kind(
         widen_at=NAME_WIDEN_AT,
         # A double-barrelled pseudonym's halves (a single word is checked as an original anyway).
         name_words=lambda pseudonym: pseudonym.split("-") if "-" in pseudonym else (),
+        name_words_many=lambda keys, words: [k for k in keys if "-" in k and not words.isdisjoint(k.split("-"))],
+        compare_many=casefold_many,
     )
 )
 

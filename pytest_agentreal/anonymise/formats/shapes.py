@@ -259,6 +259,13 @@ def casefold(text: str) -> str:
     return unicodedata.normalize("NFKC", text).casefold()
 
 
+def casefold_many(texts: Sequence[str]) -> list[str]:
+    """:func:`casefold` of many texts (ASCII ones at once: their lower case)."""
+    if "".join(texts).isascii():
+        return list(map(str.lower, texts))
+    return list(map(casefold, texts))
+
+
 def collapse(text: str) -> str:
     return " ".join(casefold(text).split())
 
