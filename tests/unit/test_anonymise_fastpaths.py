@@ -317,3 +317,23 @@ def test_batch_candidates_are_the_kinds_candidates(items: list[tuple[bytes, str,
             assert kind.generate_many(digests, starts, norms) == expected, kind.name
         if kind.pool_many is not None and kind.pool is not None:
             assert kind.pool_many(norms) == list(map(kind.pool, norms)), kind.name
+
+
+_PSEUDONYMS = [
+    "Jane", "jane", "Zoë", "ÉMILE", "Jane-Smith", "smith-jane", "Ann-Marie-Lee", "ﬁona", "jane.smith@example.com",
+    "jane.smith12@example.org", "smith.jane@example.net", "jane_smith", "jane_smith42", "o'neil-jane", "x",
+]  # fmt: skip
+_WORDS = st.sets(st.sampled_from(["jane", "smith", "lee", "marie", "o'neil", "fiona", "example", "zoë"]))
+
+
+@given(st.lists(st.sampled_from(_PSEUDONYMS)), _WORDS)
+@example(_PSEUDONYMS, {"jane", "lee"})
+def test_batch_name_checks_are_the_kinds_checks(pseudonyms: list[str], words: set[str]) -> None:
+    """``compare_many`` and ``name_words_many`` of a kind give what ``compare`` and ``name_words`` give."""
+    for kind in KINDS.values():
+        if kind.compare_many is not None:
+            assert kind.compare_many(pseudonyms) == list(map(kind.compare, pseudonyms)), kind.name
+        if kind.name_words_many is not None and kind.name_words is not None:
+            keys = list(map(kind.compare, pseudonyms))
+            expected = [key for key in keys if not words.isdisjoint(kind.name_words(key))]
+            assert kind.name_words_many(keys, words) == expected, kind.name
