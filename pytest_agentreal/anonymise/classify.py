@@ -119,7 +119,7 @@ def classify_strings(kinds: tuple[str, ...], values: Sequence[str]) -> Column:
     if first == "secret" or first in COMPOSITES:
         return _with_others(Column(values, None, [], {}), kinds, rest=kinds)
     spec = KINDS[first]
-    norms = list(map(spec.normalise, values))
+    norms = spec.normalise_many(values) if spec.normalise_many is not None else list(map(spec.normalise, values))
     safe = spec.safe
     column = Column(values, first, norms, {})
     complete = None not in norms

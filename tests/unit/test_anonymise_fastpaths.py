@@ -284,6 +284,14 @@ _CANONICALS = [
 ]  # fmt: skip
 
 
+_MORE_TEXTS = [
+    "jane@acme.io", " Jane@Acme.IO ", "x@example.com", "a b@c.de", "1990-04-03", " 1990-04-03", "1990-02-30",
+    "03/04/1990", "3 April 1990", "81.2.3.4", " 81.2.3.4", "010.2.3.4", "2001:db8::5", "\x1c4111111111111111",
+    "4111-1111-1111-1111\x0b", "\t+44 20 7946 0958", " (020) 7946-0958 ", "+44\r20 7946 0958", "00442079460958",
+    "0044 20", "DE89 3704 0044 0532 0130 00", "de89-3704-0044-0532-0130-00", "\u00a0GB82WEST12345698765432",
+]  # fmt: skip
+
+
 @given(st.lists(st.tuples(st.sampled_from(_ORIGINALS), st.sampled_from(_CANONICALS), st.integers(0, 9))))
 @example([(o, c, 0) for o in _ORIGINALS for c in _CANONICALS])
 def test_batch_renders_are_the_kinds_renders(pairs: list[tuple[str, str, int]]) -> None:
@@ -291,6 +299,7 @@ def test_batch_renders_are_the_kinds_renders(pairs: list[tuple[str, str, int]]) 
     originals = [o if not digits else re.sub(r"\d", str(digits), o, count=1) for o, _c, digits in pairs]
     canonicals = [c for _o, c, _d in pairs]
     texts = originals + canonicals + [" Jane ", "o'neil", "A", "Zoë", "JOSÉ", "Mary-Ann", "ab’c", "x y", "''"]
+    texts += _MORE_TEXTS
     for kind in KINDS.values():
         if kind.normalise_many is not None:
             assert kind.normalise_many(texts) == list(map(kind.normalise, texts)), kind.name
@@ -337,3 +346,15 @@ def test_batch_name_checks_are_the_kinds_checks(pseudonyms: list[str], words: se
             keys = list(map(kind.compare, pseudonyms))
             expected = [key for key in keys if not words.isdisjoint(kind.name_words(key))]
             assert kind.name_words_many(keys, words) == expected, kind.name
+
+
+_SHORT_ASCII = st.text(alphabet=" \t\r\x0b\x0c\x1c+()-./:@0123456789abcdeGBWESTx", max_size=26)
+
+
+@given(st.lists(st.one_of(_SHORT_ASCII, st.sampled_from(_MORE_TEXTS + _ORIGINALS)), min_size=1))
+@example([t for t in _MORE_TEXTS + _ORIGINALS if t.isascii()])
+def test_batch_normalisers_are_the_kinds_normalisers(texts: list[str]) -> None:
+    """``normalise_many`` gives what ``normalise`` gives, on batches of ASCII values too (made at once)."""
+    for kind in KINDS.values():
+        if kind.normalise_many is not None:
+            assert kind.normalise_many(texts) == list(map(kind.normalise, texts)), kind.name

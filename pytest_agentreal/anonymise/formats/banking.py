@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from .kinds import Kind, register_kind
 from .shapes import (
@@ -11,6 +11,7 @@ from .shapes import (
     _POWERS,
     LETTERS,
     ClassPlan,
+    ascii_lines,
     class_plan,
     class_values,
     fill,
@@ -67,6 +68,16 @@ def _normalise_iban(text: str) -> str | None:
 
 
 _IBAN_BYTES_RE = re.compile(_IBAN_RE.pattern.encode())
+
+
+def _normalise_ibans(texts: Sequence[str]) -> list[str | None]:
+    """:func:`_normalise_iban` of many texts (ASCII ones encoded, compacted and upper-cased at once)."""
+    lines = ascii_lines(texts)
+    if lines is None:
+        return list(map(_normalise_iban, texts))
+    packed = lines.translate(None, b" \t-").upper().split(b"\n")
+    match = _IBAN_BYTES_RE.fullmatch
+    return [p.decode() if match(p) else None for p in packed]
 
 
 def _generate_iban(digest: bytes, attempt: int, norm: str) -> str:
@@ -177,6 +188,7 @@ IBAN = register_kind(
         _generate_iban,
         lambda o, c: fill(o, c, keep_case=True),
         cost=1.25,
+        normalise_many=_normalise_ibans,
         render_many=lambda o, c: fill_many(o, c, keep_case=True),
     )
 )
@@ -225,6 +237,17 @@ def _normalise_card(text: str) -> str | None:
     return digits.decode() if 12 <= len(digits) <= 19 and digits.isdigit() else None
 
 
+def _normalise_cards(texts: Sequence[str]) -> list[str | None]:
+    """:func:`_normalise_card` of many texts: those of digits, spaces and dashes only at once (their
+    spaces and dashes dropped from all of them together), the others one by one."""
+    lines = ascii_lines(texts)
+    if lines is None:
+        return list(map(_normalise_card, texts))
+    packed = lines.translate(None, b" -").split(b"\n")
+    pairs = zip(packed, texts, strict=True)
+    return [p.decode() if 12 <= len(p) <= 19 and p.isdigit() else _normalise_card(t) for p, t in pairs]
+
+
 def _generate_card(digest: bytes, attempt: int, norm: str) -> str:
     head = norm[:4]
     keep = _BRAND_PREFIXES.get(head)
@@ -242,4 +265,13 @@ def _generate_card(digest: bytes, attempt: int, norm: str) -> str:
 _BRAND_PREFIXES: dict[str, int] = {}
 
 
-CARD = register_kind(Kind("card", _normalise_card, _generate_card, lambda o, c: fill(o, c), render_many=fill_many))
+CARD = register_kind(
+    Kind(
+        "card",
+        _normalise_card,
+        _generate_card,
+        lambda o, c: fill(o, c),
+        render_many=fill_many,
+        normalise_many=_normalise_cards,
+    )
+)

@@ -8,7 +8,7 @@ from collections.abc import Set as AbstractSet
 
 from ..pools import pools
 from .kinds import Kind, register_kind
-from .shapes import Formatter, as_int, count_digits, digit_text, fill, layout_of, stream, words
+from .shapes import Formatter, as_int, ascii_lines, count_digits, digit_text, fill, layout_of, stream, words
 
 EXAMPLE_DOMAINS = ("example.com", "example.org", "example.net")
 """Where fake e-mail addresses live (RFC 2606: reserved, never delivered)."""
@@ -30,6 +30,12 @@ _RESERVED_SUFFIXES = (".example", ".test", ".invalid", ".localhost", *("." + d f
 def _normalise_email(text: str) -> str | None:
     text = text.strip()
     return text.lower() if EMAIL_RE.fullmatch(text) else None
+
+
+def _normalise_emails(texts: Sequence[str]) -> list[str | None]:
+    """:func:`_normalise_email` of many texts (one that matches as it is has nothing to strip)."""
+    match = EMAIL_RE.fullmatch
+    return [t.lower() if match(t) else _normalise_email(t) for t in texts]
 
 
 def _generate_email(digest: bytes, attempt: int, norm: str) -> str:
@@ -77,6 +83,7 @@ EMAIL = register_kind(
         lambda o, c: c.upper() if o.isupper() else c,
         safe=lambda norm: reserved_domain(norm.rpartition("@")[2]),
         cost=0.85,
+        normalise_many=_normalise_emails,
         name_words=_email_name_words,
         name_words_many=_emails_with_name_words,
     )
@@ -114,6 +121,30 @@ def _normalise_phone(text: str) -> str | None:
     norm = "00" + digits if international else digits
     significant = norm[2:] if norm.startswith("00") else norm
     return norm if 6 <= len(significant) <= 15 else None
+
+
+def _normalise_phones(texts: Sequence[str]) -> list[str | None]:
+    """:func:`_normalise_phone` of many texts: those of digits and separators only at once (their
+    separators dropped from all of them together), the others one by one."""
+    lines = ascii_lines(texts)
+    if lines is None:
+        return list(map(_normalise_phone, texts))
+    out: list[str | None] = []
+    append = out.append
+    for packed, text in zip(lines.translate(None, b" \t().+/-").split(b"\n"), texts, strict=True):
+        if not packed.isdigit():
+            append(_normalise_phone(text))
+            continue
+        # Only digits and separators: stripping the text drops nothing but spaces and tabs.
+        digits = packed.decode()
+        count = len(digits)
+        head = text[0] if text[0] not in " \t" else text.lstrip(" \t")[:1]
+        if head == "+" or (count >= 11 and digits[0] != "0"):
+            append("00" + digits if 6 <= count <= 15 else None)
+        else:
+            significant = count - 2 if digits.startswith("00") else count
+            append(digits if 6 <= significant <= 15 else None)
+    return out
 
 
 def _generate_phone(digest: bytes, attempt: int, norm: str) -> str:
@@ -228,5 +259,13 @@ def national_alias(norm: str) -> str | None:
 
 
 PHONE = register_kind(
-    Kind("phone", _normalise_phone, _generate_phone, _render_phone, cost=0.8, render_many=_render_phones)
+    Kind(
+        "phone",
+        _normalise_phone,
+        _generate_phone,
+        _render_phone,
+        cost=0.8,
+        render_many=_render_phones,
+        normalise_many=_normalise_phones,
+    )
 )

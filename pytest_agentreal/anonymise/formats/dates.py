@@ -57,6 +57,24 @@ def _normalise_dob(text: str) -> str | None:
     return date.isoformat() + ("~" if ambiguous else "")
 
 
+def _normalise_dobs(texts: Sequence[str]) -> list[str | None]:
+    """:func:`_normalise_dob` of many texts (a valid ISO date is its own norm: no date written out)."""
+    out: list[str | None] = []
+    append = out.append
+    fromiso = _dt.date.fromisoformat
+    for text in texts:
+        if len(text) == 10 and text[4] == "-" and text[7] == "-" and text.isascii():
+            try:
+                fromiso(text)
+            except ValueError:
+                append(_normalise_dob(text))
+            else:
+                append(text)
+        else:
+            append(_normalise_dob(text))
+    return out
+
+
 def _shift(data: bytes, span: int) -> int:
     shift = 1 + int.from_bytes(data[:8], "big") % span
     return shift if data[8] & 1 else -shift
@@ -227,5 +245,6 @@ DOB = register_kind(
         avoid_originals=False,  # birthdays are shared by many people; only distinctness matters
         place_many=_place_dobs,
         cost=1.1,
+        normalise_many=_normalise_dobs,
     )
 )

@@ -36,6 +36,12 @@ _NOT_GLOBAL_V4 = tuple(
 )
 
 
+def _normalise_ips(texts: Sequence[str]) -> list[str | None]:
+    """:func:`_normalise_ip` of many texts (a dotted IPv4 address is its own norm)."""
+    match = _IPV4_RE.fullmatch
+    return [t if match(t) is not None else _normalise_ip(t) for t in texts]
+
+
 def _ipv4_int(text: str) -> int | None:
     if _IPV4_RE.fullmatch(text) is not None:  # the common case, by one regex
         a, b, c, d = text.split(".")
@@ -134,6 +140,7 @@ IP = register_kind(
         cost=0.9,
         generate_many=_generate_ips,
         pool_many=_ip_pools,
+        normalise_many=_normalise_ips,
         render_many=lambda originals, canonicals: list(canonicals),
     )
 )

@@ -259,6 +259,16 @@ def casefold(text: str) -> str:
     return unicodedata.normalize("NFKC", text).casefold()
 
 
+def ascii_lines(texts: Sequence[str]) -> bytes | None:
+    """The texts encoded at once, one per line (``None``: some text is not ASCII or holds a line
+    break, or there is none). What a batch of short values is normalised from: a bytes method
+    applied to the whole and ``split(b"\\n")`` make one step per batch of what was one per value."""
+    joined = "\n".join(texts)
+    if not texts or not joined.isascii() or joined.count("\n") != len(texts) - 1:
+        return None
+    return joined.encode()
+
+
 def casefold_many(texts: Sequence[str]) -> list[str]:
     """:func:`casefold` of many texts (ASCII ones at once: their lower case)."""
     if "".join(texts).isascii():
