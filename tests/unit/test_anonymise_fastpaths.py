@@ -308,7 +308,12 @@ def test_batch_renders_are_the_kinds_renders(pairs: list[tuple[str, str, int]]) 
             assert kind.render_many(originals, canonicals) == expected, kind.name
 
 
-_NORMS = ["jane", "smith", "zz", "1.2.3.4", "81.2.3.4", "::1", "2001:db8::5", "o'neil"]
+_NORMS = [
+    "jane", "smith", "zz", "1.2.3.4", "81.2.3.4", "::1", "2001:db8::5", "o'neil", "jane.doe@acme.io", "x@corp.example.org",
+    "00442079460958", "02079460958", "4155550100", "0014155550100", "4111111111111111", "378282246310005",
+    "6011111111111117", "5555555555554444", "GB82WEST12345698765432", "DE89370400440532013000", "NL91ABNA0417164300",
+    "FR1420041010050500013M02606", "1990-04-03", "1990-04-03~",
+]  # fmt: skip
 
 
 _STARTS = st.sampled_from([0, 2, 4, 24, 30])
@@ -317,10 +322,12 @@ _STARTS = st.sampled_from([0, 2, 4, 24, 30])
 @given(st.lists(st.tuples(st.binary(min_size=32, max_size=32), st.sampled_from(_NORMS), _STARTS)), st.booleans())
 def test_batch_candidates_are_the_kinds_candidates(items: list[tuple[bytes, str, int]], from_zero: bool) -> None:
     """``generate_many`` and ``pool_many`` of a kind give what ``generate`` and ``pool`` give."""
-    digests = [d for d, _n, _s in items]
-    norms = [n for _d, n, _s in items]
-    starts = None if from_zero else [s for _d, _n, s in items]
     for kind in KINDS.values():
+        # Each kind is given norms of its own (what it is given when resolving).
+        own = [(d, n, s) for d, n, s in items if kind.normalise(n) == n]
+        digests = [d for d, _n, _s in own]
+        norms = [n for _d, n, _s in own]
+        starts = None if from_zero else [s for _d, _n, s in own]
         if kind.generate_many is not None:
             expected = list(map(kind.generate, digests, starts or [0] * len(norms), norms))
             assert kind.generate_many(digests, starts, norms) == expected, kind.name

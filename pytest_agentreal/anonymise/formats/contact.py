@@ -8,7 +8,7 @@ from collections.abc import Set as AbstractSet
 
 from ..pools import pools
 from .kinds import Kind, register_kind
-from .shapes import Formatter, as_int, ascii_lines, count_digits, digit_text, fill, layout_of, stream, words
+from .shapes import _POWERS, Formatter, as_int, ascii_lines, count_digits, digit_text, fill, layout_of, stream, words
 
 EXAMPLE_DOMAINS = ("example.com", "example.org", "example.net")
 """Where fake e-mail addresses live (RFC 2606: reserved, never delivered)."""
@@ -53,6 +53,18 @@ def _generate_email(digest: bytes, attempt: int, norm: str) -> str:
     return f"{local.lower()}@{EXAMPLE_DOMAINS[data[20] % len(EXAMPLE_DOMAINS)]}"
 
 
+def _generate_emails(digests: Sequence[bytes], starts: Sequence[int] | None, norms: Sequence[str]) -> list[str]:
+    """:func:`_generate_email` of many values (the first draw inlined: e-mails start there)."""
+    if starts is not None and any(starts):
+        return list(map(_generate_email, digests, starts, norms))
+    firsts, lasts = _lower_pools()
+    n_firsts, n_lasts, domains, number = len(firsts), len(lasts), EXAMPLE_DOMAINS, int.from_bytes
+    return [
+        f"{firsts[number(d[:8], 'big') % n_firsts]}.{lasts[number(d[8:16], 'big') % n_lasts]}@{domains[d[20] % 3]}"
+        for d in digests
+    ]
+
+
 _lower: list[tuple[tuple[str, ...], tuple[str, ...]]] = []
 
 
@@ -86,6 +98,7 @@ EMAIL = register_kind(
         normalise_many=_normalise_emails,
         name_words=_email_name_words,
         name_words_many=_emails_with_name_words,
+        generate_many=_generate_emails,
     )
 )
 
@@ -154,6 +167,23 @@ def _generate_phone(digest: bytes, attempt: int, norm: str) -> str:
     if nanp and len(rest) >= 3 and rest[2] in "01":
         rest = f"{rest[:2]}{2 + int(rest[2]) * 4 + data[31] % 4}{rest[3:]}"  # NANP exchange codes start with 2-9
     return norm[:keep] + rest
+
+
+def _generate_phones(digests: Sequence[bytes], starts: Sequence[int] | None, norms: Sequence[str]) -> list[str]:
+    """:func:`_generate_phone` of many values (the first draw inlined)."""
+    if starts is not None and any(starts):
+        return list(map(_generate_phone, digests, starts, norms))
+    out: list[str] = []
+    append = out.append
+    shapes, powers, number = _PHONE_SHAPES, _POWERS, int.from_bytes
+    for digest, norm in zip(digests, norms, strict=True):
+        keep, nanp = shapes.get((norm[:6], len(norm))) or _phone_shape(norm)
+        count = len(norm) - keep
+        if not count or nanp:  # as digit_text and the NANP rule have it
+            append(_generate_phone(digest, 0, norm))
+            continue
+        append(norm[:keep] + str(number(digest, "big") % powers[count]).zfill(count))
+    return out
 
 
 def _phone_shape(norm: str) -> tuple[int, bool]:
@@ -267,5 +297,6 @@ PHONE = register_kind(
         cost=0.8,
         render_many=_render_phones,
         normalise_many=_normalise_phones,
+        generate_many=_generate_phones,
     )
 )
