@@ -119,8 +119,25 @@ def _classify_groups(anonymiser: Anonymiser, records: Sequence[Any], groups: lis
     for group in groups:
         for column_values in group.values:
             entry = found[position]
-            group.columns.append(None if entry is None else Column(column_values, entry[0], entry[1], entry[2]))
+            if entry is None:
+                group.columns.append(None)
+            else:
+                norms = entry[1]
+                if isinstance(norms, _SameAsValues):
+                    norms = list(column_values)
+                group.columns.append(Column(column_values, entry[0], norms, entry[2]))
             position += 1
+
+
+class _SameAsValues:
+    """What a child sends for a column whose norms equal its values (pickled by name: the same
+    object in every process)."""
+
+    def __reduce__(self) -> str:
+        return "_SAME_AS_VALUES"
+
+
+_SAME_AS_VALUES = _SameAsValues()
 
 
 _PARALLEL_ROWS = 16_384
@@ -154,16 +171,21 @@ def _columns(records: Sequence[Any], rows: list[int], keys: tuple[str, ...]) -> 
 
 def _classified(
     task: tuple[str, tuple[str, ...], Sequence[Any]],
-) -> tuple[str | None, list[str | None], dict[int, tuple[str, Any]]] | None:
-    """What each value of one column is: ``(main kind, norms, others)`` of its :class:`Column`;
-    ``None`` when nothing in it is personal or free text."""
+) -> tuple[str | None, list[str | None] | _SameAsValues, dict[int, tuple[str, Any]]] | None:
+    """What each value of one column is: ``(main kind, norms, others)`` of its :class:`Column`
+    (norms: :data:`_SAME_AS_VALUES` when they are the values); ``None`` when nothing in it is
+    personal or free text."""
     _key, kinds, values = task
     if kinds is KEEP:
         return None
     if set(map(type, values)) == {str}:
         if kinds:
             column = classify_strings(kinds, values)
-            return column.kind, strings(column.norms) if in_child() else column.norms, column.others
+            if not in_child():
+                return column.kind, column.norms, column.others
+            # Norms that are the values themselves (compact IBANs, ISO dates, …) need not travel.
+            norms = _SAME_AS_VALUES if column.norms == values else strings(column.norms)
+            return column.kind, norms, column.others
         texts = {i: TEXT for i, v in enumerate(values) if v}
         return (None, [], texts) if texts else None
     others: dict[int, tuple[str, Any]] = {}

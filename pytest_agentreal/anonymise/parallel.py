@@ -24,12 +24,13 @@ from __future__ import annotations
 import contextlib
 import os
 import pickle
+import select
 import signal
 import struct
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 __all__ = [
@@ -140,8 +141,14 @@ def split_map(
         return out
     _reap_earlier()
     results: list[Any] = [_NOT_DONE] * len(tasks)
-    children: list[tuple[int, int, int | None]] = []
+    children: list[_Child] = []
     queue = _task_queue(weights)
+
+    def finish(index: int, result: Any) -> None:
+        results[index] = result
+        if done is not None:
+            done(index, result)
+
     _busy = True  # tasks that split work again do it here: the cores are busy already
     try:
         for _ in range(count - 1):
@@ -152,31 +159,27 @@ def split_map(
                 os.close(read)
                 _child(function, tasks, queue, write, space)
             os.close(write)
-            children.append((pid, read, space))
+            children.append(_Child(pid, read, space, len(tasks)))
         while (claimed := _claim(queue)) is not None:
-            results[claimed] = result = function(tasks[claimed])
-            if done is not None:
-                done(claimed, result)
+            finish(claimed, function(tasks[claimed]))
+            # Results the children have ready are read between tasks here: reading them is work
+            # too, and then this process takes fewer of the tasks left.
+            for child in children:
+                while child.ready() and (found := child.next()) is not None:
+                    finish(*found)
         while children:
-            pid, read, space = children[0]
             # What a child that failed did not send is done here below (pure: same results).
-            for index, result in _results(read, space, len(tasks)):
-                results[index] = result
-                if done is not None:
-                    done(index, result)
-            children.pop(0)
-            _close(read, space)
-            _reap(pid)
+            while (found := children[0].next()) is not None:
+                finish(*found)
+            children.pop(0).close()
         for index, result in enumerate(results):
             if result is _NOT_DONE:
-                results[index] = result = function(tasks[index])
-                if done is not None:
-                    done(index, result)
+                finish(index, function(tasks[index]))
     finally:
         _busy = False
         os.close(queue)
-        for pid, read, space in children:  # interrupted: do not leave children behind
-            _stop(pid, read, space)
+        for child in children:  # interrupted: do not leave children behind
+            child.stop()
     return results
 
 
@@ -290,28 +293,61 @@ def _read_exactly(fd: int, size: int) -> bytes:
     return b"".join(chunks)
 
 
-def _results(read: int, space: int | None, tasks: int) -> Iterator[tuple[int, Any]]:
-    """A child's ``(task number, result)`` pairs, each as soon as it is ready; they stop early
-    when the child failed (the caller redoes the tasks it did not send)."""
-    offset = 0
-    while len(header := _read_exactly(read, _HEADER.size)) == _HEADER.size:
-        where, index, size = _HEADER.unpack(header)
-        if where == b"E" or not 0 <= index < tasks:
-            return
-        if where == b"M" and space is not None:
-            data = os.pread(space, size, offset)  # one copy from the memory file, no pipe
-            offset += size
-        elif where == b"P":
-            data = _read_exactly(read, size)
-        else:
-            return
-        if len(data) != size:
-            return
+class _Child:
+    """The parent's end of a child: its results, read one at a time as they come."""
+
+    def __init__(self, pid: int, read: int, space: int | None, tasks: int) -> None:
+        self.pid, self.read, self.space, self.tasks = pid, read, space, tasks
+        self.offset = 0  # where the next result starts in the memory file
+        self.ended = False
+
+    def ready(self) -> bool:
+        """Whether a word from the child waits (reading it will not wait for the child's work)."""
+        return not self.ended and bool(select.select([self.read], [], [], 0)[0])
+
+    def next(self) -> tuple[int, Any] | None:
+        """The next ``(task number, result)`` (waiting for it); ``None``: the child has no more (it
+        is done, or it failed and the caller redoes the tasks it did not send)."""
+        while not self.ended:
+            header = _read_exactly(self.read, _HEADER.size)
+            if len(header) != _HEADER.size:
+                break
+            where, index, size = _HEADER.unpack(header)
+            if where == b"E" or not 0 <= index < self.tasks:
+                break
+            if where == b"M" and self.space is not None:
+                data = os.pread(self.space, size, self.offset)  # one copy from the memory file, no pipe
+                self.offset += size
+            elif where == b"P":
+                data = _read_exactly(self.read, size)
+            else:
+                break
+            if len(data) != size:
+                break
+            try:
+                return index, pickle.loads(data)
+            except Exception:  # unreadable: the task is redone
+                continue
+        self.ended = True
+        return None
+
+    def close(self) -> None:
+        """Done with it: close its pipe and memory file, and reap it (now, or once it is gone:
+        its memory may still be being torn down, nothing to wait for)."""
+        _close(self.read, self.space)
         try:
-            result = pickle.loads(data)
-        except Exception:  # unreadable: the task is redone
-            continue
-        yield index, result
+            done, _ = os.waitpid(self.pid, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if not done:
+            _unreaped.append(self.pid)
+
+    def stop(self) -> None:
+        """Interrupted: kill it, reap it and close its ends."""
+        with contextlib.suppress(OSError):
+            os.kill(self.pid, signal.SIGKILL)
+            os.waitpid(self.pid, 0)
+        _close(self.read, self.space)
 
 
 def _close(*fds: int | None) -> None:
@@ -324,25 +360,7 @@ def _close(*fds: int | None) -> None:
 _unreaped: list[int] = []
 
 
-def _reap(pid: int) -> None:
-    """Reap a child that sent everything: now if it is gone, else at the next :func:`split_map`
-    (its memory may still be being torn down: nothing to wait for)."""
-    try:
-        done, _ = os.waitpid(pid, os.WNOHANG)
-    except ChildProcessError:
-        return
-    if not done:
-        _unreaped.append(pid)
-
-
 def _reap_earlier() -> None:
     while _unreaped:
         with contextlib.suppress(ChildProcessError):
             os.waitpid(_unreaped.pop(), 0)
-
-
-def _stop(pid: int, read: int, space: int | None) -> None:
-    with contextlib.suppress(OSError):
-        os.kill(pid, signal.SIGKILL)
-        os.waitpid(pid, 0)
-    _close(read, space)
