@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from operator import is_, itemgetter
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from .classify import KEEP, TEXT, Column, classify, classify_strings
 from .composites import COMPOSITES
@@ -107,18 +107,29 @@ def _collect_many(anonymiser: Anonymiser, records: Sequence[Any], register: bool
 
 
 def _classify_groups(anonymiser: Anonymiser, records: Sequence[Any], groups: list[Group]) -> None:
-    """Fill every group's columns; the columns are classified on several cores at once."""
-    tasks: list[tuple[str, tuple[str, ...], Sequence[Any]]] = []
+    """Fill every group's columns; the columns are classified on several cores at once, in pieces
+    (what a value is depends on it alone): the processes end their share at about the same time."""
+    minimum = _minimum(len(records))
+    pieces = _PIECES if minimum is None else 1
+    tasks: list[_Piece] = []
     for group in groups:
         for key, values in zip(group.keys, group.values, strict=True):
-            tasks.append((key, anonymiser.field_kinds((key,)), values))
-    weights = [0.0 if kinds is KEEP else float(len(values)) for _key, kinds, values in tasks]
+            kinds = anonymiser.field_kinds((key,))
+            step = -(-len(values) // pieces)
+            tasks.extend((key, kinds, values, start, start + step) for start in range(0, len(values), step))
+    weights = [0.0 if kinds is KEEP else float(end - start) for _key, kinds, _values, start, end in tasks]
     # Only what the column is travels back, not its values (the parent has them).
-    found = split_map(_classified, tasks, weights, minimum=_minimum(len(records)))
+    found = split_map(_classified_piece, tasks, weights, minimum=minimum)
     position = 0
     for group in groups:
-        for column_values in group.values:
-            entry = found[position]
+        for key, column_values in zip(group.keys, group.values, strict=True):
+            count = 0
+            while position + count < len(tasks) and tasks[position + count][2] is column_values:
+                count += 1
+            entry = _joined(found[position : position + count], tasks[position : position + count])
+            if entry is False:  # pieces of different makes (mixed types): the column at once
+                entry = _classified((key, tasks[position][1], column_values))
+            position += count
             if entry is None:
                 group.columns.append(None)
             else:
@@ -126,7 +137,43 @@ def _classify_groups(anonymiser: Anonymiser, records: Sequence[Any], groups: lis
                 if isinstance(norms, _SameAsValues):
                     norms = list(column_values)
                 group.columns.append(Column(column_values, entry[0], norms, entry[2]))
-            position += 1
+
+
+_PIECES = 4
+"""Pieces each column is classified in when the work is shared among processes."""
+
+_Piece = tuple[str, tuple[str, ...], Sequence[Any], int, int]
+"""``(key, kinds, values, start, end)``: ``values[start:end]`` of one column to classify."""
+_Classified = tuple[str | None, "list[str | None] | _SameAsValues", dict[int, tuple[str, Any]]] | None
+
+
+def _classified_piece(task: _Piece) -> _Classified:
+    key, kinds, values, start, end = task
+    return _classified((key, kinds, values[start:end] if start or end < len(values) else values))
+
+
+def _joined(found: Sequence[_Classified], pieces: Sequence[_Piece]) -> _Classified | Literal[False]:
+    """The classification of a whole column from that of its pieces; ``False``: they do not join
+    (one piece of the column's main kind, another of mixed types)."""
+    if len(found) == 1:
+        return found[0]
+    present = [entry for entry in found if entry is not None]
+    if not present:
+        return None
+    kinds = {entry[0] for entry in present}
+    if len(kinds) != 1 or (None not in kinds and len(present) != len(found)):
+        return False
+    norms: list[str | None] = []
+    others: dict[int, tuple[str, Any]] = {}
+    for entry, (_key, _kinds, values, start, end) in zip(found, pieces, strict=True):
+        if entry is None:
+            continue
+        if isinstance(entry[1], _SameAsValues):
+            norms.extend(values[start:end])
+        else:
+            norms.extend(entry[1])
+        others.update({start + position: what for position, what in entry[2].items()})
+    return next(iter(kinds)), norms, others
 
 
 class _SameAsValues:

@@ -163,6 +163,24 @@ def test_a_name_column_with_words_that_are_no_names(
     assert len({r["first_name"] for r in out}) == 300
 
 
+def test_columns_classified_in_pieces_of_different_makes(monkeypatch: pytest.MonkeyPatch, workers: None) -> None:
+    # A column is classified in pieces on several processes: strings in some pieces, numbers,
+    # None and empty strings in others, free text in one. Joined, they give what one process gives.
+    items = _people(400)
+    for i, item in enumerate(items):
+        if i >= 300:
+            item["phone"] = 442079460000 + i  # a number: that piece is of mixed types
+        if 100 <= i < 200:
+            item["email"] = None if i % 2 else ""
+        if i == 50:
+            item["last_name"] = "call me on +44 20 7946 0958 please"
+    shared = _run(items)
+    monkeypatch.setenv("AGENTREAL_WORKERS", "1")
+    assert shared == _run(items)
+    assert shared[0][350]["phone"] != items[350]["phone"] and shared[0][7]["phone"] != items[7]["phone"]
+    assert "+44 20 7946 0958" not in shared[0][50]["last_name"]
+
+
 @pytest.mark.parametrize("streamed", [False, True])
 def test_parallel_and_sequential_results_are_identical(
     monkeypatch: pytest.MonkeyPatch, workers: None, streamed: bool
