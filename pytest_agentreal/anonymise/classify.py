@@ -122,9 +122,11 @@ def classify_strings(kinds: tuple[str, ...], values: Sequence[str]) -> Column:
     norms = spec.normalise_many(values) if spec.normalise_many is not None else list(map(spec.normalise, values))
     safe = spec.safe
     column = Column(values, first, norms, {})
-    complete = None not in norms
-    if safe is not never_safe and (
-        any(map(safe, norms)) if complete else any(safe(n) for n in norms if n is not None)  # type: ignore[arg-type]
+    present = norms if None not in norms else [n for n in norms if n is not None]
+    if (
+        safe is not never_safe
+        and (spec.may_be_safe is None or spec.may_be_safe(present))  # type: ignore[arg-type]  # no None
+        and any(map(safe, present))  # type: ignore[arg-type]  # no None
     ):
         for position, norm in enumerate(norms):
             if norm is not None and safe(norm):

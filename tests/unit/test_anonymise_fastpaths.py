@@ -365,3 +365,22 @@ def test_batch_normalisers_are_the_kinds_normalisers(texts: list[str]) -> None:
     for kind in KINDS.values():
         if kind.normalise_many is not None:
             assert kind.normalise_many(texts) == list(map(kind.normalise, texts)), kind.name
+
+
+_SAFE_OR_NOT = [
+    "81.2.3.4", "10.0.0.1", "192.168.1.1", "127.0.0.1", "203.0.113.7", "172.16.0.1", "100.64.0.1", "2001:db8::5",
+    "::1", "8.8.8.8", "١٢.٣.٤.٥", "jane@acme.io", "x@example.com", "y@mail.example", "z@host.test", "q@a.invalid",
+    "w@examples.io", "v@localhost.localhost", "u@sub.example.org",
+]  # fmt: skip
+
+
+@given(st.lists(st.sampled_from(_SAFE_OR_NOT), min_size=1))
+@example(["81.2.3.4", "8.8.8.8"])
+@example(["jane@acme.io"])
+def test_a_quick_look_never_misses_a_safe_value(texts: list[str]) -> None:
+    """``may_be_safe`` says False only when ``safe`` holds for none of the norms."""
+    for kind in KINDS.values():
+        if kind.may_be_safe is not None:
+            norms = [n for n in map(kind.normalise, texts) if n is not None]
+            if norms and not kind.may_be_safe(norms):
+                assert not any(map(kind.safe, norms)), (kind.name, norms)

@@ -25,6 +25,14 @@ def reserved_domain(domain: str) -> bool:
 
 
 _RESERVED_SUFFIXES = (".example", ".test", ".invalid", ".localhost", *("." + d for d in EXAMPLE_DOMAINS))
+_RESERVED_MARKS = ("example", ".test", ".invalid", ".localhost")
+"""Every reserved domain holds one of these (lower case)."""
+
+
+def _may_have_reserved_domains(norms: Sequence[str]) -> bool:
+    """Whether some e-mail norm (lower case) may be on a reserved domain: one look at all of them."""
+    joined = "\n".join(norms)
+    return any(mark in joined for mark in _RESERVED_MARKS)
 
 
 def _normalise_email(text: str) -> str | None:
@@ -94,6 +102,7 @@ EMAIL = register_kind(
         _generate_email,
         lambda o, c: c.upper() if o.isupper() else c,
         safe=lambda norm: reserved_domain(norm.rpartition("@")[2]),
+        may_be_safe=_may_have_reserved_domains,
         cost=0.85,
         normalise_many=_normalise_emails,
         name_words=_email_name_words,

@@ -67,6 +67,9 @@ class Kind:
     name_words_many: Callable[[Iterable[str], AbstractSet[str]], list[str]] | None = None
     """``(keys, words) -> the keys with one of words among their name_words``, at once (optional,
     the same result)."""
+    may_be_safe: Callable[[Sequence[str]], bool] | None = None
+    """A quick look at many norms at once: ``False`` when none of them is :attr:`safe` (optional;
+    ``True`` leaves it to ``safe`` of each)."""
     compare_many: Callable[[Sequence[str]], list[str]] | None = None
     """``compare`` of many pseudonyms at once (optional, the same results)."""
 

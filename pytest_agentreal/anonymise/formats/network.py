@@ -42,6 +42,15 @@ def _normalise_ips(texts: Sequence[str]) -> list[str | None]:
     return [t if match(t) is not None else _normalise_ip(t) for t in texts]
 
 
+def _may_be_public_only(norms: Sequence[str]) -> bool:
+    """``False`` when every norm is a dotted IPv4 address whose first octet starts no reserved
+    range (so each is public: not safe); a look at their first octets only."""
+    if ":" in "".join(norms):
+        return True
+    octets = {norm.partition(".")[0] for norm in norms}
+    return not all(octet.isdecimal() and not _NOT_GLOBAL_BY_OCTET.get(int(octet), True) for octet in octets)
+
+
 def _ipv4_int(text: str) -> int | None:
     if _IPV4_RE.fullmatch(text) is not None:  # the common case, by one regex
         a, b, c, d = text.split(".")
@@ -135,6 +144,7 @@ IP = register_kind(
         _generate_ip,
         lambda o, c: c,
         safe=lambda n: not ip_is_personal(n),
+        may_be_safe=_may_be_public_only,
         pool=lambda norm: ("v6", 1 << 96) if ":" in norm else ("v4", 3 * 254),
         widen_at=_WIDEN_AT,
         cost=0.9,
