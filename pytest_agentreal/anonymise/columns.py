@@ -92,23 +92,24 @@ def _collect_many(anonymiser: Anonymiser, records: Sequence[Any], register: bool
     groups: list[Group] = []
     for keys, rows in shapes.items():
         if all(k.__class__ is str for k in keys) and not any(anonymiser.key_is_personal(k) for k in keys):
-            flat, values = _split_nested(records, rows, keys)
-            for index in sorted(set(rows) - set(flat)):
-                plans[index] = analyse(records[index])
-            if flat:
-                groups.append(Group(keys, flat, values=values or _columns(records, flat, keys)))
+            groups.append(Group(keys, rows, values=_columns(records, rows, keys)))
         else:
             for index in rows:
                 plans[index] = analyse(records[index])
-    _classify_groups(anonymiser, records, groups)
+    # Records with nested values (found while classifying) go through the record-by-record pass.
+    for index in _classify_groups(anonymiser, records, groups):
+        plans[index] = analyse(records[index])
     for group in groups:
         _collect_group(anonymiser, group, register)
     return Batch(len(records), groups, plans)
 
 
-def _classify_groups(anonymiser: Anonymiser, records: Sequence[Any], groups: list[Group]) -> None:
+def _classify_groups(anonymiser: Anonymiser, records: Sequence[Any], groups: list[Group]) -> list[int]:
     """Fill every group's columns; the columns are classified on several cores at once, in pieces
-    (what a value is depends on it alone): the processes end their share at about the same time."""
+    (what a value is depends on it alone): the processes end their share at about the same time.
+
+    Returns the records with nested values (objects, lists), left out of their groups (a group
+    left without records is removed)."""
     minimum = _minimum(len(records))
     pieces = _PIECES if minimum is None else 1
     tasks: list[_Piece] = []
@@ -121,7 +122,9 @@ def _classify_groups(anonymiser: Anonymiser, records: Sequence[Any], groups: lis
     # Only what the column is travels back, not its values (the parent has them).
     found = split_map(_classified_piece, tasks, weights, minimum=minimum)
     position = 0
-    for group in groups:
+    nested: list[int] = []
+    for number, group in enumerate(groups):
+        entries: list[_Classified | _Nested] = []
         for key, column_values in zip(group.keys, group.values, strict=True):
             count = 0
             while position + count < len(tasks) and tasks[position + count][2] is column_values:
@@ -129,14 +132,26 @@ def _classify_groups(anonymiser: Anonymiser, records: Sequence[Any], groups: lis
             entry = _joined(found[position : position + count], tasks[position : position + count])
             if entry is False:  # pieces of different makes (mixed types): the column at once
                 entry = _classified((key, tasks[position][1], column_values))
+            entries.append(entry)
             position += count
+        if any(isinstance(entry, _Nested) for entry in entries):
+            # Nested values somewhere (rare): those records leave, the rest is classified again.
+            flat, _ = _split_nested(records, group.rows, group.keys)
+            nested.extend(sorted(set(group.rows) - set(flat)))
+            groups[number] = Group(group.keys, flat, values=_columns(records, flat, group.keys)) if flat else group
+            if flat:
+                _classify_groups(anonymiser, records, [groups[number]])
+            continue
+        for column_values, entry in zip(group.values, entries, strict=True):
             if entry is None:
                 group.columns.append(None)
             else:
-                norms = entry[1]
+                norms = entry[1]  # type: ignore[index]  # no _Nested here
                 if isinstance(norms, _SameAsValues):
                     norms = list(column_values)
-                group.columns.append(Column(column_values, entry[0], norms, entry[2]))
+                group.columns.append(Column(column_values, entry[0], norms, entry[2]))  # type: ignore[index]
+    groups[:] = [group for group in groups if group.columns]
+    return nested
 
 
 _PIECES = 4
@@ -145,27 +160,33 @@ _PIECES = 4
 _Piece = tuple[str, tuple[str, ...], Sequence[Any], int, int]
 """``(key, kinds, values, start, end)``: ``values[start:end]`` of one column to classify."""
 _Classified = tuple[str | None, "list[str | None] | _SameAsValues", dict[int, tuple[str, Any]]] | None
+"""``(main kind, norms, others)`` of a column (see :func:`_classified`)."""
 
 
-def _classified_piece(task: _Piece) -> _Classified:
+def _classified_piece(task: _Piece) -> _Classified | _Nested:
     key, kinds, values, start, end = task
     return _classified((key, kinds, values[start:end] if start or end < len(values) else values))
 
 
-def _joined(found: Sequence[_Classified], pieces: Sequence[_Piece]) -> _Classified | Literal[False]:
+def _joined(
+    found: Sequence[_Classified | _Nested], pieces: Sequence[_Piece]
+) -> _Classified | _Nested | Literal[False]:
     """The classification of a whole column from that of its pieces; ``False``: they do not join
     (one piece of the column's main kind, another of mixed types)."""
     if len(found) == 1:
         return found[0]
     present = [entry for entry in found if entry is not None]
+    if not all(isinstance(entry, tuple) for entry in present):
+        return _NESTED_VALUES
+    entries: list[_Classified] = found  # type: ignore[assignment]  # none is _Nested
     if not present:
         return None
-    kinds = {entry[0] for entry in present}
+    kinds = {entry[0] for entry in present}  # type: ignore[index]  # none is _Nested
     if len(kinds) != 1 or (None not in kinds and len(present) != len(found)):
         return False
     norms: list[str | None] = []
     others: dict[int, tuple[str, Any]] = {}
-    for entry, (_key, _kinds, values, start, end) in zip(found, pieces, strict=True):
+    for entry, (_key, _kinds, values, start, end) in zip(entries, pieces, strict=True):
         if entry is None:
             continue
         if isinstance(entry[1], _SameAsValues):
@@ -185,6 +206,16 @@ class _SameAsValues:
 
 
 _SAME_AS_VALUES = _SameAsValues()
+
+
+class _Nested:
+    """What a piece of a column with nested values (objects, lists) classifies as."""
+
+    def __reduce__(self) -> str:
+        return "_NESTED_VALUES"
+
+
+_NESTED_VALUES = _Nested()
 
 
 _PARALLEL_ROWS = 16_384
@@ -218,14 +249,17 @@ def _columns(records: Sequence[Any], rows: list[int], keys: tuple[str, ...]) -> 
 
 def _classified(
     task: tuple[str, tuple[str, ...], Sequence[Any]],
-) -> tuple[str | None, list[str | None] | _SameAsValues, dict[int, tuple[str, Any]]] | None:
+) -> _Classified | _Nested:
     """What each value of one column is: ``(main kind, norms, others)`` of its :class:`Column`
     (norms: :data:`_SAME_AS_VALUES` when they are the values); ``None`` when nothing in it is
-    personal or free text."""
+    personal or free text; :data:`_NESTED_VALUES` when some value is an object or a list."""
     _key, kinds, values = task
+    types = set(map(type, values))
+    if dict in types or list in types:
+        return _NESTED_VALUES
     if kinds is KEEP:
         return None
-    if set(map(type, values)) == {str}:
+    if types == {str}:
         if kinds:
             column = classify_strings(kinds, values)
             if not in_child():

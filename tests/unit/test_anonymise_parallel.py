@@ -174,11 +174,14 @@ def test_columns_classified_in_pieces_of_different_makes(monkeypatch: pytest.Mon
             item["email"] = None if i % 2 else ""
         if i == 50:
             item["last_name"] = "call me on +44 20 7946 0958 please"
+    items[20]["phone"] = ["+44 20 7946 0958"]  # nested values: those records go one by one
+    items[21]["email"] = {"work": "w@corp.io"}
     shared = _run(items)
     monkeypatch.setenv("AGENTREAL_WORKERS", "1")
     assert shared == _run(items)
     assert shared[0][350]["phone"] != items[350]["phone"] and shared[0][7]["phone"] != items[7]["phone"]
     assert "+44 20 7946 0958" not in shared[0][50]["last_name"]
+    assert shared[0][20]["phone"][0] != "+44 20 7946 0958" and shared[0][21]["email"]["work"] != "w@corp.io"
 
 
 @pytest.mark.parametrize("streamed", [False, True])
