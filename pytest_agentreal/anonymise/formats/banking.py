@@ -101,21 +101,30 @@ _COMMON_MAKERS: dict[tuple[str, int], Callable[[str, bytes], str]] = {}
 
 
 def _generate_ibans(digests: Sequence[bytes], starts: Sequence[int] | None, norms: Sequence[str]) -> list[str]:
-    """:func:`_generate_iban` of many values (the first draw of the two common shapes inlined)."""
+    """:func:`_generate_iban` of many values: the first draw of the two common shapes inlined (what
+    ``digits_only`` and ``bank_then_digits`` of :func:`_iban_maker` make)."""
     if starts is not None and any(starts):
         return list(map(_generate_iban, digests, starts, norms))
     out: list[str] = []
     append = out.append
-    makers = _COMMON_MAKERS
+    powers, codes, pairs, heads, number_of = _POWERS, _PAIR_CODES, _PAIRS, _HEAD_NUMBERS, int.from_bytes
     for digest, norm in zip(digests, norms, strict=True):
         bban = norm[4:]
-        if bban.isdigit():
-            make = makers.get(("9", len(bban)))
-        elif bban[4:].isdigit() and bban[:4].isalpha() and len(bban) > 4:
-            make = makers.get(("A", len(bban)))
+        country = norm[:2]
+        head = heads.get(country) or _head_number(country)
+        if bban.isdigit():  # digits only (DE, ES, …)
+            count = len(bban)
+            number = number_of(digest[:24], "big") % powers[count]
+            append(f"{country}{98 - (number * 1_000_000 + head) % 97:02d}{number:0{count}d}")
+        elif bban[4:].isdigit() and bban[:4].isalpha() and len(bban) > 4:  # a bank code, then digits (GB, NL, …)
+            count = len(bban) - 4
+            number = number_of(digest[:24], "big") % powers[count]
+            letters = number_of(digest[24:], "big")
+            low, high = letters % 676, letters // 676 % 676
+            value = (codes[low] * 10_000 + codes[high]) * powers[count + 6] + number * 1_000_000 + head
+            append(f"{country}{98 - value % 97:02d}{pairs[low]}{pairs[high]}{number:0{count}d}")
         else:
-            make = None
-        append(_generate_iban(digest, 0, norm) if make is None else make(norm[:2], digest))
+            append(_generate_iban(digest, 0, norm))
     return out
 
 
