@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from collections.abc import Set as AbstractSet
+from itertools import compress
 
 from ..pools import pools
 from .kinds import Kind, register_kind
@@ -85,6 +87,20 @@ def _mimic_cases(originals: Sequence[str], replacements: Sequence[str]) -> list[
     ]
 
 
+def _names_with_words(keys: Iterable[str], words: AbstractSet[str]) -> list[str]:
+    """The double-barrelled keys with one of ``words`` among their halves. Most keys are ``a-b``:
+    their halves are split from all of them at once and looked up in C."""
+    compound = [key for key in keys if "-" in key]
+    if not words or not compound:
+        return []
+    halves = "-".join(compound).split("-")
+    if len(halves) != 2 * len(compound):  # some key of three parts or more: one by one
+        isdisjoint = words.isdisjoint
+        return [key for key in compound if not isdisjoint(key.split("-"))]
+    hits = compress(range(len(halves)), map(words.__contains__, halves))
+    return [compound[i] for i in sorted({hit >> 1 for hit in hits})]
+
+
 def _name_pools_of(norms: Sequence[str]) -> list[tuple[str, int]]:
     _, first_set, _, (first, last) = _name_pools()
     return [first if n in first_set else last for n in norms]
@@ -124,7 +140,7 @@ NAME = register_kind(
         widen_at=NAME_WIDEN_AT,
         # A double-barrelled pseudonym's halves (a single word is checked as an original anyway).
         name_words=lambda pseudonym: pseudonym.split("-") if "-" in pseudonym else (),
-        name_words_many=lambda keys, words: [k for k in keys if "-" in k and not words.isdisjoint(k.split("-"))],
+        name_words_many=_names_with_words,
         compare_many=casefold_many,
     )
 )
