@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from collections.abc import Set as AbstractSet
-from itertools import compress
 
 from ..pools import pools
 from .kinds import Kind, register_kind
@@ -92,24 +91,9 @@ def _email_name_words(pseudonym: str) -> list[str]:
 
 
 def _emails_with_name_words(keys: Iterable[str], words: AbstractSet[str]) -> list[str]:
-    """The keys with one of ``words`` among their :func:`_email_name_words`. First draws are all
-    ``first.last@domain.tld``: their words are split from all of them at once and looked up in C."""
-    keys = list(keys)
-    if not words or not keys:
-        return []
-    joined = "\n".join(keys)
-    if joined.count("\n") != len(keys) - 1 or _FIRST_DRAWS.fullmatch(joined) is None:
-        # Other shapes (digits, more dots, line breaks): one by one.
-        isdisjoint = words.isdisjoint
-        return [k for k in keys if not isdisjoint(k.partition("@")[0].rstrip("0123456789").split("."))]
-    parts = _EMAIL_PARTS.split(joined)  # first, last, domain, tld of each key
-    hits = compress(range(len(parts)), map(words.__contains__, parts))
-    return [keys[i] for i in sorted({hit >> 2 for hit in hits if hit & 3 < 2})]
-
-
-_FIRST_DRAW = r"[^.@\n\d]+\.[^.@\n\d]+@[^.@\n]+\.[^.@\n]+"
-_FIRST_DRAWS = re.compile(rf"(?:{_FIRST_DRAW}\n)*{_FIRST_DRAW}")
-_EMAIL_PARTS = re.compile(r"[.@\n]")
+    """The keys with one of ``words`` among their :func:`_email_name_words` (inlined)."""
+    isdisjoint = words.isdisjoint
+    return [k for k in keys if not isdisjoint(k.partition("@")[0].rstrip("0123456789").split("."))]
 
 
 EMAIL = register_kind(

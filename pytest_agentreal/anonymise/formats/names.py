@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from collections.abc import Set as AbstractSet
-from itertools import compress
 
 from ..pools import pools
 from .kinds import Kind, register_kind
@@ -88,17 +87,9 @@ def _mimic_cases(originals: Sequence[str], replacements: Sequence[str]) -> list[
 
 
 def _names_with_words(keys: Iterable[str], words: AbstractSet[str]) -> list[str]:
-    """The double-barrelled keys with one of ``words`` among their halves. Most keys are ``a-b``:
-    their halves are split from all of them at once and looked up in C."""
-    compound = [key for key in keys if "-" in key]
-    if not words or not compound:
-        return []
-    halves = "-".join(compound).split("-")
-    if len(halves) != 2 * len(compound):  # some key of three parts or more: one by one
-        isdisjoint = words.isdisjoint
-        return [key for key in compound if not isdisjoint(key.split("-"))]
-    hits = compress(range(len(halves)), map(words.__contains__, halves))
-    return [compound[i] for i in sorted({hit >> 1 for hit in hits})]
+    """The double-barrelled keys with one of ``words`` among their halves (inlined)."""
+    isdisjoint = words.isdisjoint
+    return [key for key in keys if "-" in key and not isdisjoint(key.split("-"))]
 
 
 def _name_pools_of(norms: Sequence[str]) -> list[tuple[str, int]]:
