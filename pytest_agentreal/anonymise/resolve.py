@@ -229,6 +229,8 @@ def _draw(
         final = attempts if attempts is not None else starts
         if final is None:
             drawn = dict(Counter(pool for pool, _size in pools_of))
+        elif pools_of.count(pools_of[0]) == count:  # one pool (most kinds): counted in C
+            drawn = {pools_of[0][0]: sum(map(widen_at.__gt__, final))}
         else:
             drawn = dict(Counter(pool for (pool, _size), a in zip(pools_of, final, strict=True) if a < widen_at))
     return candidates, keys, drawn  # type: ignore[return-value]  # no None is left
@@ -248,6 +250,9 @@ def _starts(
             thresholds[(pool, size)] = (room * _TIER_BITS // wanting).to_bytes(8, "big")
     if not thresholds:
         return None
+    if len(thresholds) == 1 and pools_of.count(pools_of[0]) == len(pools_of):  # one pool: no lookups
+        only = thresholds[pools_of[0]]
+        return [widen_at if digest[24:32] >= only else 0 for digest in digests]
     get = thresholds.get
     return [
         widen_at if (limit := get(pool)) is not None and digest[24:32] >= limit else 0

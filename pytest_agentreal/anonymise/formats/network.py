@@ -134,6 +134,8 @@ def _generate_ips(digests: Sequence[bytes], starts: Sequence[int] | None, norms:
 
 def _ip_pools(norms: Sequence[str]) -> list[tuple[str, int]]:
     v6, v4 = ("v6", 1 << 96), ("v4", 3 * 254)
+    if ":" not in "".join(norms):  # IPv4 only (most often): one look at all of them
+        return [v4] * len(norms)
     return [v6 if ":" in n else v4 for n in norms]
 
 
