@@ -219,15 +219,17 @@ class PseudonymTable:
         if kind != "name" and KINDS[kind].name_words is not None:
             # Whether names resolve before or after this kind, these are the same real names.
             real_names = self._real_values("name")
+        pending = self._pending_of(kind) or {}
         return settle(
             kind,
-            list(self._pending_of(kind) or ()),
+            list(pending),
             self._hmac_many,
             self.mapping.kind_entries(kind),
             self._used_of(kind),
             self._assigned_of(kind) or {},
             self._pool_use.get(kind, {}),
             real_names,
+            members=pending,
         )
 
     def _real_values(self, kind: str) -> tuple[Collection[str], Container[str]]:

@@ -88,6 +88,8 @@ def settle(
     assigned: Container[str],
     pool_use: dict[str, int],
     real_names: tuple[Collection[str], Container[str]] | None = None,
+    *,
+    members: Collection[str] | None = None,
 ) -> Settled:
     """Pseudonyms for ``norms`` (distinct, none resolved yet) given the table's state of ``kind``.
 
@@ -95,7 +97,8 @@ def settle(
     handed out; ``assigned``: real values resolved before (avoided as pseudonyms, like ``norms``);
     ``real_names``: the real names of the run (pending, resolved before) that no name word of a
     pseudonym may be (kinds with :attr:`~.formats.Kind.name_words`; ``None``: ``norms`` and
-    ``assigned`` are the names). Nothing is modified.
+    ``assigned`` are the names); ``members``: the same values as ``norms`` in a dict or set, if
+    one is at hand (for membership tests, instead of making another). Nothing is modified.
     """
     digests = hmac_many(f"{kind}\x1f".encode(), norms)
     fresh: list[int] | None = None
@@ -109,11 +112,12 @@ def settle(
             values = [norms[i] for i in fresh]
             digests = [digests[i] for i in fresh]
     spec = KINDS[kind]
-    originals = _Originals(norms, assigned) if spec.avoid_originals else None
+    own = members if isinstance(members, (set, frozenset, dict)) else norms
+    originals = _Originals(own, assigned) if spec.avoid_originals else None
     names: _Originals | None = None
     if spec.name_words is not None:
         if real_names is None:  # the kind's own values are the names
-            names = originals if originals is not None else _Originals(norms, assigned)
+            names = originals if originals is not None else _Originals(own, assigned)
         elif real_names[0] or real_names[1]:
             names = _Originals(*real_names)
     pseudonyms, keys, drawn = _draw(spec, digests, values, used, originals, pool_use, names)
