@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from .classify import KEEP, TEXT, Column, classify, classify_strings
 from .composites import COMPOSITES
 from .formats import KINDS, REDACTED, Kind
-from .parallel import in_child, split_map, strings
+from .parallel import MAX_SHARED, in_child, split_map, strings
 from .pause import gc_paused
 from .pseudonyms import Unresolved
 from .resolve import Settled
@@ -111,7 +111,9 @@ def _classify_groups(anonymiser: Anonymiser, records: Sequence[Any], groups: lis
     Returns the records with nested values (objects, lists), left out of their groups (a group
     left without records is removed)."""
     minimum = _minimum(len(records))
-    pieces = _PIECES if minimum is None else 1
+    columns = sum(len(group.keys) for group in groups)
+    # Pieces only while the tasks stay few enough to be shared (very wide records: one per column).
+    pieces = max(1, min(_PIECES, MAX_SHARED // max(columns, 1))) if minimum is None else 1
     tasks: list[_Piece] = []
     for group in groups:
         for key, values in zip(group.keys, group.values, strict=True):

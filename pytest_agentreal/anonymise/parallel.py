@@ -34,6 +34,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 __all__ = [
+    "MAX_SHARED",
     "MINIMUM_WORK",
     "Strings",
     "available_processes",
@@ -130,7 +131,7 @@ def split_map(
         _busy
         or count < 2
         or total < (MINIMUM_WORK if minimum is None else minimum)
-        or len(tasks) > _MAX_SHARED
+        or len(tasks) > MAX_SHARED
         or not can_fork()
     ):
         out = []
@@ -186,7 +187,7 @@ def split_map(
 _NOT_DONE: Any = object()
 
 _TASK_BYTES = 4
-_MAX_SHARED = (1 << 16) // _TASK_BYTES
+MAX_SHARED = (1 << 16) // _TASK_BYTES
 """At most this many tasks are shared: their numbers fit in a pipe's buffer (64 KiB, Linux's
 default and the least it gives), written before any process takes one."""
 

@@ -113,6 +113,13 @@ def test_a_free_process_takes_the_next_task(workers: None, tmp_path: Path) -> No
     assert [t for t, pid in ran if pid == long_pid] == [0]
 
 
+def test_more_tasks_than_a_queue_holds_run_here(monkeypatch: pytest.MonkeyPatch, workers: None) -> None:
+    monkeypatch.setattr(parallel, "MAX_SHARED", 3)
+    results = parallel.split_map(lambda t: _slow(t + 1), list(range(5)), [1.0] * 5)
+    assert [r[0] for r in results] == [1, 2, 3, 4, 5]
+    assert {pid for _, pid in results} == {os.getpid()}
+
+
 def test_results_come_through_the_pipe_without_a_memory_file(
     monkeypatch: pytest.MonkeyPatch, workers: None
 ) -> None:
