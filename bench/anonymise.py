@@ -19,16 +19,29 @@ and render whole columns (``Kind.generate_many``/``render_many``/``normalise_man
 keeps what pass 1 read in this process (its part, or inputs up to 64 MiB) for pass 2, mapping
 lines are made and sorted at once, and a child's teardown no longer makes a core look busy.
 
-Where the time goes (CPU per row, one process, engine): ~5 µs for the 8 HMAC-SHA256 digests (0.62
-µs each: CPython's own SHA-256, key pads and the kind prefix hashed once), ~12 µs for the kinds'
-normalise/generate/render (IBAN 1.7, birthday placement 1.5, card 1.3 µs per value the dearest),
-~12 µs bookkeeping (grouping into columns, registering, collision checks, output records).
-Collisions cost little now: every first candidate no other value wants is kept, the contested few
-are drawn again in digest order; consecutive birthdays are placed by one sorted sweep (they were
-5.4 candidates per date); pools past 3/4 send a keyed share of their values to the wider
-candidates at once. On 2 processes (fork): grouping 0.15 s serial, columns classified 0.4 s
-(split by column), each kind resolved and its columns rendered 1.3 s (split by kind: ~1.2 s of
-work each, ~0.1 s to bring the results back), output records 0.12 s.
+Where the time goes (one process, engine, 100,000 rows, ~2.7 s): the 800,000 HMAC-SHA256 digests
+~0.52 s (0.65 µs each: CPython's own SHA-256, key pads and the kind prefix hashed once; OpenSSL's
+objects and its one-shot HMAC cost more per call on messages this short), first draws ~0.6 s (IBAN
+and birthday placement 1.5 µs per value, card 1.0, the rest under 0.5), normalising ~0.21 s,
+rendering ~0.19 s (phones 1 µs: their layout), and the rest bookkeeping: grouping into columns,
+registering and de-duplicating, collision and real-name checks, pools, output records.
+Collisions cost little: every first candidate no other value wants is kept, the contested few are
+drawn again in digest order; consecutive birthdays are placed by one sorted sweep; pools past 3/4
+send a keyed share of their values to the wider candidates at once.
+
+On 2 processes (fork), per 100,000 rows: grouping ~0.07 s (serial), columns classified in 4 pieces
+each ~0.2 s, registering ~0.02 s, each kind resolved with its columns rendered ~1.2 s (~2.1 s of
+work), output records ~0.08 s. Processes take the next task when free, heaviest first (task numbers
+in a pipe); a child sends each result as soon as it is ready, through a memory file (``memfd``),
+and the parent reads those between its own tasks; columns whose norms are their values send none.
+Third session (c5ecae9 -> this code, the two trees alternately, best of 2 each): engine 2.21-2.23 s
+-> 1.68-1.73 s per 100,000 rows (45k -> 58-59k rows/s), one process ~3.4 -> ~2.7 s. What did it,
+in order of effect: results through a memory file and read as they come (a child's results
+reached the parent ~0.24 s after its last task, now ~0.03 s), dynamic task taking and classifying in pieces
+(the processes now end within ~0.03 s of each other), batch normalisers and first draws per kind,
+columns taken with ``itemgetter`` and rows made by a dict display, no second pass for nested values.
+Measuring note: profilers (cProfile, pyinstrument) inflate per-call Python; two "faster" rewrites
+that only a profiler favoured were measured in real time and reverted.
 
 The command needs ~8 s of CPU per 100,000 rows: pass 1 (parse, classify) ~0.95, resolution ~2.2,
 pass 2 (parse and classify again, render, encode, write) ~1.9, the mapping file (800,000 sorted
