@@ -1,11 +1,13 @@
 """Pure work split across the machine's cores: forked children compute, this process gathers.
 
 Anonymising is CPU-bound Python, so threads do not help; processes do. A fork shares everything
-the parent built (records, the table's state) without sending it, so only results travel back,
-pickled: through a memory file (``memfd``: no copy through a pipe, and the child need not wait for
-the parent to read) where Linux has one, else through the pipe that also says when they are
-there. :func:`split_map` runs ``function`` on every task — some tasks in forked children, the
-rest here — and returns the results in task order. ``function`` must be pure (same result in any
+the parent built (records, the table's state) without sending it, so only results travel back.
+:func:`split_map` runs ``function`` on every task and returns the results in task order: every
+process (forked children, and this one) takes the next task from a shared queue as soon as it is
+free, heaviest first, so they all end at about the same time. A child sends each result as soon
+as it has it, pickled into a memory file (``memfd``: no copy through a pipe, no waiting for the
+parent to read) where Linux has one, else through its pipe, which also says where each result is;
+this process reads them between its own tasks. ``function`` must be pure (same result in any
 process) and its results picklable: then the outcome is identical with or without children,
 which is why it may fall back to running everything here at any time:
 
@@ -362,6 +364,7 @@ _unreaped: list[int] = []
 
 
 def _reap_earlier() -> None:
+    """Reap the children of earlier calls that were still being torn down (long gone by now)."""
     while _unreaped:
         with contextlib.suppress(ChildProcessError):
             os.waitpid(_unreaped.pop(), 0)
