@@ -304,7 +304,9 @@ def _imported_rows(bench: Bench, module: str) -> None:
     rows: list[dict[str, Any]] = importlib.import_module(module).run(bench.quick)
     for row in rows:
         value = row["value"]
-        bench.value_row(row["name"], round(value, 3) if isinstance(value, float) else value, row["unit"])
+        bench.value_row(
+            row["name"], round(value, 3) if isinstance(value, float) else value, row["unit"], row.get("result", "")
+        )
 
 
 def bench_replay(bench: Bench) -> None:
