@@ -5,7 +5,7 @@ value distinct, so no cache helps. Target >= 50,000 rows/s; a naive Faker call p
 ~2,100-3,800 rows/s (measured here too, on a few rows, for comparison).
 
 Rows: the engine in memory (``anonymise_records``) on the machine's cores, and in one process
-(``AGENTREAL_WORKERS=1``); the command (``agentreal anonymise in.jsonl``: both passes, files,
+(``AGENTREAL_WORKERS=1``), each the best of 3 runs; the command (``agentreal anonymise in.jsonl``: both passes, files,
 mapping file, allowlist, final scan; JSON Lines inputs >= 4 MiB are cut in one part per process);
 the same passes streamed in 4,096-record chunks in this process (what CSV, JSON and parquet inputs
 get), kinds still resolved on the cores.
@@ -75,6 +75,8 @@ from typing import Any
 
 KEY = b"bench-key-0123456789abcdef0123456789"
 TARGET_ROWS_PER_S = 50_000
+RUNS = 3
+"""Engine rows are the best of this many runs."""
 _LETTERS = "abcdefghijklmnopqrstuvwxyz"
 
 
@@ -120,16 +122,20 @@ def rows(count: int) -> list[dict[str, Any]]:
 
 
 def _engine_rate(records: list[dict[str, Any]], processes: int | None = None) -> float:
-    """Rows/s of ``anonymise_records`` (in memory), on ``processes`` (default: the machine's cores)."""
+    """Rows/s of ``anonymise_records`` (in memory), on ``processes`` (default: the machine's cores):
+    the best of :data:`RUNS` runs (as ``timeit`` does: the others measure what else the machine did)."""
     from pytest_agentreal.anonymise import Anonymiser, PseudonymTable
 
+    best = float("inf")
     with _workers(processes):
-        anonymiser = Anonymiser(PseudonymTable(KEY))
-        started = time.perf_counter()
-        out = anonymiser.anonymise_records(records)
-        elapsed = time.perf_counter() - started
-    assert len(out) == len(records)
-    return len(records) / elapsed
+        for _ in range(RUNS):
+            anonymiser = Anonymiser(PseudonymTable(KEY))
+            started = time.perf_counter()
+            out = anonymiser.anonymise_records(records)
+            best = min(best, time.perf_counter() - started)
+            assert len(out) == len(records)
+            del anonymiser, out  # freed before the next run, not during it
+    return len(records) / best
 
 
 @contextlib.contextmanager
@@ -239,12 +245,16 @@ def run(quick: bool) -> list[dict[str, Any]]:
         {"name": "anonymise: pools built once (Faker tables)", "value": round(pool_seconds, 3), "unit": "s"},
         {"name": "anonymise: processes used (AGENTREAL_WORKERS, else cores)", "value": cores, "unit": ""},
         {
-            "name": f"anonymise: engine, 8 distinct columns, {count:,} rows",
+            "name": f"anonymise: engine, 8 distinct columns, {count:,} rows, best of {RUNS}",
             "value": round(rate),
             "unit": "rows/s",
             "result": f"target >= {TARGET_ROWS_PER_S:,} {'ok' if rate >= TARGET_ROWS_PER_S else 'MISSED'}",
         },
-        {"name": f"anonymise: engine in one process, {count:,} rows", "value": round(alone), "unit": "rows/s"},
+        {
+            "name": f"anonymise: engine in one process, {count:,} rows, best of {RUNS}",
+            "value": round(alone),
+            "unit": "rows/s",
+        },
         {
             "name": f"anonymise: CLI jsonl→jsonl (mapping, allowlist, final scan), {count:,} rows",
             "value": round(cli_rate),
