@@ -303,10 +303,12 @@ class _Child:
         self.pid, self.read, self.space, self.tasks = pid, read, space, tasks
         self.offset = 0  # where the next result starts in the memory file
         self.ended = False
+        self.poll = select.poll()  # not select.select: no limit on the descriptor's number
+        self.poll.register(read, select.POLLIN)
 
     def ready(self) -> bool:
         """Whether a word from the child waits (reading it will not wait for the child's work)."""
-        return not self.ended and bool(select.select([self.read], [], [], 0)[0])
+        return not self.ended and bool(self.poll.poll(0))
 
     def next(self) -> tuple[int, Any] | None:
         """The next ``(task number, result)`` (waiting for it); ``None``: the child has no more (it

@@ -113,6 +113,30 @@ def test_a_free_process_takes_the_next_task(workers: None, tmp_path: Path) -> No
     assert [t for t, pid in ran if pid == long_pid] == [0]
 
 
+def test_descriptors_past_1024_are_fine(workers: None) -> None:
+    # A long-lived process may hold many files: the children's pipes then get numbers that
+    # select() cannot watch (FD_SETSIZE); the parent must still read results between its tasks.
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = 1200
+    if soft < wanted:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(wanted, hard), hard))
+    held: list[int] = []
+    try:
+        null = os.open(os.devnull, os.O_RDONLY)
+        held.append(null)
+        while held[-1] < 1100:
+            held.append(os.dup(null))
+        results = parallel.split_map(lambda t: _slow(t * 3), list(range(6)), [1.0] * 6)
+        assert [r[0] for r in results] == [t * 3 for t in range(6)]
+        assert {pid for _, pid in results} - {os.getpid()}, "no task ran in a child process"
+    finally:
+        for fd in held:
+            os.close(fd)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+
 def test_more_tasks_than_a_queue_holds_run_here(monkeypatch: pytest.MonkeyPatch, workers: None) -> None:
     monkeypatch.setattr(parallel, "MAX_SHARED", 3)
     results = parallel.split_map(lambda t: _slow(t + 1), list(range(5)), [1.0] * 5)
