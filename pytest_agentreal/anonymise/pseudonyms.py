@@ -484,12 +484,6 @@ class PseudonymTable:
         """How many pseudonyms the mapping holds."""
         return self.mapping.size()
 
-    def iter_emitted(self) -> Iterator[tuple[str, str]]:
-        """``(kind, canonical pseudonym)`` for every pseudonym written in this run."""
-        for kind, values in self.emitted.items():
-            for value in values:
-                yield kind, value
-
 
 class _AnyOf:
     """A value is in it when it is in any of the containers."""
