@@ -193,12 +193,8 @@ def _draw(
     real_words = names.among(pool_words()) if spec.name_words is not None and names is not None else set()
     name_words = spec.name_words if real_words else None
     if name_words is not None:
-        distinct.discard(None)
-        if spec.name_words_many is not None:
-            bad.update(spec.name_words_many(distinct, real_words))  # type: ignore[arg-type]  # no None
-        else:
-            isdisjoint = real_words.isdisjoint
-            bad.update([key for key in distinct if not isdisjoint(name_words(key))])  # type: ignore[arg-type]
+        isdisjoint = real_words.isdisjoint
+        bad.update([key for key in distinct if key is not None and not isdisjoint(name_words(key))])
     attempts: list[int] | None = None
     if bad:
         taken = distinct - bad  # the keys kept: unique, free and no real value

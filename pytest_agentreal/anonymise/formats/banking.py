@@ -100,34 +100,6 @@ def _generate_iban(digest: bytes, attempt: int, norm: str) -> str:
 _COMMON_MAKERS: dict[tuple[str, int], Callable[[str, bytes], str]] = {}
 
 
-def _generate_ibans(digests: Sequence[bytes], starts: Sequence[int] | None, norms: Sequence[str]) -> list[str]:
-    """:func:`_generate_iban` of many values: the first draw of the two common shapes inlined (what
-    ``digits_only`` and ``bank_then_digits`` of :func:`_iban_maker` make)."""
-    if starts is not None and any(starts):
-        return list(map(_generate_iban, digests, starts, norms))
-    out: list[str] = []
-    append = out.append
-    powers, codes, pairs, heads, number_of = _POWERS, _PAIR_CODES, _PAIRS, _HEAD_NUMBERS, int.from_bytes
-    for digest, norm in zip(digests, norms, strict=True):
-        bban = norm[4:]
-        country = norm[:2]
-        head = heads.get(country) or _head_number(country)
-        if bban.isdigit():  # digits only (DE, ES, …)
-            count = len(bban)
-            number = number_of(digest[:24], "big") % powers[count]
-            append(f"{country}{98 - (number * 1_000_000 + head) % 97:02d}{number:0{count}d}")
-        elif bban[4:].isdigit() and bban[:4].isalpha() and len(bban) > 4:  # a bank code, then digits (GB, NL, …)
-            count = len(bban) - 4
-            number = number_of(digest[:24], "big") % powers[count]
-            letters = number_of(digest[24:], "big")
-            low, high = letters % 676, letters // 676 % 676
-            value = (codes[low] * 10_000 + codes[high]) * powers[count + 6] + number * 1_000_000 + head
-            append(f"{country}{98 - value % 97:02d}{pairs[low]}{pairs[high]}{number:0{count}d}")
-        else:
-            append(_generate_iban(digest, 0, norm))
-    return out
-
-
 def _maker(bban: str) -> Callable[[str, bytes], str]:
     plan = class_plan(bban)
     make = _IBAN_MAKERS.get(plan)
@@ -217,7 +189,6 @@ IBAN = register_kind(
         lambda o, c: fill(o, c, keep_case=True),
         cost=1.25,
         normalise_many=_normalise_ibans,
-        generate_many=_generate_ibans,
         render_many=lambda o, c: fill_many(o, c, keep_case=True),
     )
 )
@@ -294,26 +265,6 @@ def _generate_card(digest: bytes, attempt: int, norm: str) -> str:
 _BRAND_PREFIXES: dict[str, int] = {}
 
 
-def _generate_cards(digests: Sequence[bytes], starts: Sequence[int] | None, norms: Sequence[str]) -> list[str]:
-    """:func:`_generate_card` of many values (the first draw inlined)."""
-    if starts is not None and any(starts):
-        return list(map(_generate_card, digests, starts, norms))
-    out: list[str] = []
-    append = out.append
-    prefixes, powers, number, doubled = _BRAND_PREFIXES, _POWERS, int.from_bytes, _DOUBLE_BYTES
-    for digest, norm in zip(digests, norms, strict=True):
-        keep = prefixes.get(norm[:4])
-        if keep is None:
-            append(_generate_card(digest, 0, norm))
-            continue
-        count = len(norm) - keep - 1
-        payload = norm[:keep] + str(number(digest, "big") % powers[count]).zfill(count)
-        backwards = payload.encode()[::-1]
-        check = sum(backwards[0::2].translate(doubled)) + sum(backwards[1::2]) - 48 * len(backwards)
-        append(f"{payload}{-check % 10}")
-    return out
-
-
 CARD = register_kind(
     Kind(
         "card",
@@ -322,6 +273,5 @@ CARD = register_kind(
         lambda o, c: fill(o, c),
         render_many=fill_many,
         normalise_many=_normalise_cards,
-        generate_many=_generate_cards,
     )
 )

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
-from collections.abc import Set as AbstractSet
+from collections.abc import Sequence
 
 from ..pools import pools
 from .kinds import Kind, register_kind
@@ -90,12 +89,6 @@ def _email_name_words(pseudonym: str) -> list[str]:
     return pseudonym.partition("@")[0].rstrip("0123456789").split(".")
 
 
-def _emails_with_name_words(keys: Iterable[str], words: AbstractSet[str]) -> list[str]:
-    """The keys with one of ``words`` among their :func:`_email_name_words` (inlined)."""
-    isdisjoint = words.isdisjoint
-    return [k for k in keys if not isdisjoint(k.partition("@")[0].rstrip("0123456789").split("."))]
-
-
 EMAIL = register_kind(
     Kind(
         "email",
@@ -107,7 +100,6 @@ EMAIL = register_kind(
         cost=0.85,
         normalise_many=_normalise_emails,
         name_words=_email_name_words,
-        name_words_many=_emails_with_name_words,
         generate_many=_generate_emails,
     )
 )

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
-from collections.abc import Set as AbstractSet
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 REDACTED = "[REDACTED]"
@@ -64,9 +63,6 @@ class Kind:
     names): ``compare(pseudonym) -> its name words, casefolded``. None of them may be a real name
     (kind ``name``) of the run: "jane.moreau@example.net" must not stand for someone else in a
     corpus where a real Jane is pseudonymised."""
-    name_words_many: Callable[[Iterable[str], AbstractSet[str]], list[str]] | None = None
-    """``(keys, words) -> the keys with one of words among their name_words``, at once (optional,
-    the same result)."""
     may_be_safe: Callable[[Sequence[str]], bool] | None = None
     """A quick look at many norms at once: ``False`` when none of them is :attr:`safe` (optional;
     ``True`` leaves it to ``safe`` of each)."""

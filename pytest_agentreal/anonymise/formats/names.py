@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from collections.abc import Set as AbstractSet
+from collections.abc import Sequence
 
 from ..pools import pools
 from .kinds import Kind, register_kind
@@ -86,12 +85,6 @@ def _mimic_cases(originals: Sequence[str], replacements: Sequence[str]) -> list[
     ]
 
 
-def _names_with_words(keys: Iterable[str], words: AbstractSet[str]) -> list[str]:
-    """The double-barrelled keys with one of ``words`` among their halves (inlined)."""
-    isdisjoint = words.isdisjoint
-    return [key for key in keys if "-" in key and not isdisjoint(key.split("-"))]
-
-
 def _name_pools_of(norms: Sequence[str]) -> list[tuple[str, int]]:
     _, first_set, _, (first, last) = _name_pools()
     return [first if n in first_set else last for n in norms]
@@ -131,7 +124,6 @@ NAME = register_kind(
         widen_at=NAME_WIDEN_AT,
         # A double-barrelled pseudonym's halves (a single word is checked as an original anyway).
         name_words=lambda pseudonym: pseudonym.split("-") if "-" in pseudonym else (),
-        name_words_many=_names_with_words,
         compare_many=casefold_many,
     )
 )
