@@ -112,7 +112,7 @@ def settle(
             values = [norms[i] for i in fresh]
             digests = [digests[i] for i in fresh]
     spec = KINDS[kind]
-    own = members if isinstance(members, (set, frozenset, dict)) else norms
+    own = norms if members is None else members
     originals = _Originals(own, assigned) if spec.avoid_originals else None
     names: _Originals | None = None
     if spec.name_words is not None:
@@ -242,7 +242,8 @@ def _starts(
     """The attempt each value starts at: 0 (its pool), or ``widen_at`` for a keyed share of the
     values of a pool that cannot take them all (``None``: every value starts at 0)."""
     thresholds: dict[tuple[str, int], bytes] = {}
-    for (pool, size), wanting in Counter(pools_of).items():
+    wanted = Counter(pools_of)
+    for (pool, size), wanting in wanted.items():
         room = max(0, size * 3 // 4 - pool_use.get(pool, 0))
         if wanting > room:
             # A value stays in its pool when its digest's last 8 bytes fall below room / wanting
@@ -250,7 +251,7 @@ def _starts(
             thresholds[(pool, size)] = (room * _TIER_BITS // wanting).to_bytes(8, "big")
     if not thresholds:
         return None
-    if len(thresholds) == 1 and pools_of.count(pools_of[0]) == len(pools_of):  # one pool: no lookups
+    if len(wanted) == 1:  # one pool (most kinds): no lookup per value
         only = thresholds[pools_of[0]]
         return [widen_at if digest[24:32] >= only else 0 for digest in digests]
     get = thresholds.get
