@@ -357,7 +357,7 @@ def resolve_and_render(anonymiser: Anonymiser, batch: Batch) -> dict[int, Render
                     # Written as canonical (most layouts): the pseudonyms travel once, in settled.
                     out.append(_Slice(start, start + len(new), counts))
                 else:
-                    out.append(_spread(column, strings(new) if in_child() else new, counts))
+                    out.append((strings(new) if in_child() else new, counts))  # spread below
                 start += len(new)
                 continue
             try:
