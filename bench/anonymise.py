@@ -38,10 +38,12 @@ Third session (c5ecae9 -> this code, the two trees alternately, best of 2 each):
 -> 1.68-1.73 s per 100,000 rows (45k -> 58-59k rows/s), one process ~3.4 -> ~2.7 s. What did it,
 in order of effect: results through a memory file and read as they come (a child's results
 reached the parent ~0.24 s after its last task, now ~0.03 s), dynamic task taking and classifying in pieces
-(the processes now end within ~0.03 s of each other), batch normalisers and first draws per kind,
-columns taken with ``itemgetter`` and rows made by a dict display, no second pass for nested values.
-Measuring note: profilers (cProfile, pyinstrument) inflate per-call Python; two "faster" rewrites
-that only a profiler favoured were measured in real time and reverted.
+(the processes now end within ~0.03 s of each other), batch normalisers and first draws per kind
+(e-mails, phones), columns taken with ``itemgetter`` and rows made by a dict display, no second pass
+for nested values. Measuring note: profilers (cProfile, pyinstrument) inflate per-call Python; two
+"faster" rewrites that only a profiler favoured were measured in real time and reverted, and batch
+first draws for IBANs and cards and a batch real-name check were dropped on review: in real time
+they were no faster than the per-value functions (within ~8%, noise here).
 
 The command needs ~8 s of CPU per 100,000 rows: pass 1 (parse, classify) ~0.95, resolution ~2.2,
 pass 2 (parse and classify again, render, encode, write) ~1.9, the mapping file (800,000 sorted
